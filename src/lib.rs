@@ -1,0 +1,12 @@
+//! ecstpl: a Terraform provider and a CI tool for the ECS task definition template pattern.
+//!
+//! Layers, each knowing only the ones below it:
+//! - [`plugin`]: Terraform's plugin protocol (handshake, AutoMTLS, gRPC, values); knows nothing of ECS.
+//! - [`taskdef`]: the task definition domain (normalize, validate, render, diff); pure, no I/O.
+//! - [`aws`]: the only code that calls the ECS API.
+//! - [`provider`]: the Terraform front end built on the layers above.
+
+pub mod aws;
+pub mod plugin;
+pub mod provider;
+pub mod taskdef;

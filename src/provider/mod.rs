@@ -1,0 +1,1 @@
+//! The Terraform front end: provider configuration, resources and data sources.

@@ -1,0 +1,1 @@
+//! The task definition domain: pure model, normalization, validation. No I/O.
