@@ -1,0 +1,57 @@
+# The template half of the pattern: Terraform owns every piece of infrastructure
+# configuration of the task definition; the image is a placeholder that CI replaces.
+terraform {
+  required_providers {
+    ecstpl = { source = "ecstpl/ecstpl" }
+  }
+}
+
+provider "ecstpl" {
+  region = "us-east-1"
+
+  default_tags {
+    tags = { managed-by = "terraform" }
+  }
+}
+
+variable "log_level" {
+  type    = string
+  default = "info"
+}
+
+resource "ecstpl_template" "web" {
+  family                   = "web-template"
+  deploy_family            = "web"
+  cpu                      = ".25 vCPU"
+  memory                   = "512"
+  network_mode             = "awsvpc"
+  requires_compatibilities = ["FARGATE"]
+  execution_role_arn       = "arn:aws:iam::123456789012:role/web-execution"
+  tags                     = { service = "web" }
+
+  container_definitions = jsonencode([{
+    name         = "app"
+    image        = "placeholder"
+    portMappings = [{ containerPort = 8080 }]
+    environment = [
+      { name = "LOG_LEVEL", value = var.log_level },
+      { name = "PORT", value = "8080" },
+    ]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = "/ecs/web"
+        awslogs-region        = "us-east-1"
+        awslogs-stream-prefix = "app"
+      }
+    }
+  }])
+}
+
+output "template_arn" {
+  value = ecstpl_template.web.arn
+}
+
+output "template_revision" {
+  value = ecstpl_template.web.revision
+}

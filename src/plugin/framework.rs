@@ -1,0 +1,177 @@
+//! The interface a provider implements: one trait for the provider, one for each managed
+//! resource type and one for each data source, with one request and one response struct per
+//! operation. The gRPC layer ([`crate::plugin::grpc`]) decodes wire values with the schemas
+//! given here and encodes answers back; implementations only see [`Value`]s.
+//!
+//! The doc comment of each method states when Terraform calls it and the rules Terraform
+//! enforces on the answer, so implementers need not rediscover them.
+
+use std::sync::Arc;
+
+use crate::plugin::diag::Diagnostics;
+use crate::plugin::path::AttributePath;
+use crate::plugin::schema::Schema;
+use crate::plugin::value::Value;
+
+/// The provider itself: its configuration and the types it serves.
+#[tonic::async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The provider's own configuration schema (the `provider "…" {}` block).
+    fn schema(&self) -> Schema;
+
+    /// Managed resource types. Called once per process.
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    /// Data source types. Called once per process.
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+
+    /// `ValidateProviderConfig`: static checks. The config may hold unknown values, which must
+    /// be skipped rather than rejected.
+    async fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// `ConfigureProvider`: called once per process before resource operations (not before
+    /// validation). The config may still hold unknown values during plan; that must not fail
+    /// here: defer the error to an operation that really needs the value.
+    async fn configure(&self, request: ConfigureRequest) -> Diagnostics;
+}
+
+pub struct ConfigureRequest {
+    pub terraform_version: String,
+    pub config: Value,
+}
+
+/// A managed resource type.
+#[tonic::async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The type name, e.g. `ecstpl_template`.
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// `ValidateResourceConfig`: static checks before any plan, with attribute paths. Values
+    /// unknown at this point must be skipped, not rejected. No API calls.
+    async fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// `UpgradeResourceState`: called for every instance in state on every run, even when the
+    /// stored version equals the current one. `raw_state` is the JSON Terraform stored, written
+    /// with the schema of `version`. Return the state in the current schema.
+    async fn upgrade(&self, request: UpgradeRequest) -> UpgradeResponse;
+
+    /// `ReadResource`: refresh from the real world. Return `Value::Null` when the object is
+    /// gone (Terraform plans to create it again). The result must be wholly known. Keep the
+    /// user's representation of values that are semantically unchanged.
+    async fn read(&self, request: ReadRequest) -> ReadResponse;
+
+    /// `PlanResourceChange`: called at plan time and again at apply time (the second answer
+    /// must be compatible with the first). For every non-computed attribute the planned value
+    /// must equal the config value, or the prior value when both are non-null. Computed
+    /// attributes may be unknown. `requires_replace` may list only paths whose value changes.
+    /// Not called for destroy (prior known, proposed null): Terraform plans that itself.
+    async fn plan(&self, request: PlanRequest) -> PlanResponse;
+
+    /// `ApplyResourceChange`: create (prior null), update, or delete (planned null; return
+    /// `Value::Null`). The new state must be wholly known and keep every value that was known in
+    /// the plan. When a step fails after something was created, return the state that now
+    /// exists together with the error, so nothing is orphaned.
+    async fn apply(&self, request: ApplyRequest) -> ApplyResponse;
+
+    /// `ImportResourceState`: turn a user-given id into a state. Terraform then calls `read`.
+    async fn import(&self, request: ImportRequest) -> ImportResponse {
+        let _ = request;
+        ImportResponse {
+            state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostics::single_error(
+                format!("{} does not support import", self.type_name()),
+                "",
+            ),
+        }
+    }
+}
+
+pub struct UpgradeRequest {
+    pub version: i64,
+    pub raw_state: Vec<u8>,
+}
+
+pub struct UpgradeResponse {
+    pub state: Value,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct ReadRequest {
+    pub current_state: Value,
+    pub private: Vec<u8>,
+}
+
+pub struct ReadResponse {
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct PlanRequest {
+    pub prior_state: Value,
+    pub proposed_new_state: Value,
+    pub config: Value,
+    pub prior_private: Vec<u8>,
+}
+
+pub struct PlanResponse {
+    pub planned_state: Value,
+    pub requires_replace: Vec<AttributePath>,
+    pub planned_private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct ApplyRequest {
+    pub prior_state: Value,
+    pub planned_state: Value,
+    pub config: Value,
+    pub planned_private: Vec<u8>,
+}
+
+pub struct ApplyResponse {
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct ImportRequest {
+    pub id: String,
+}
+
+pub struct ImportResponse {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+/// A data source type.
+#[tonic::async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// `ValidateDataResourceConfig`: static checks; unknown values must be skipped.
+    async fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// `ReadDataSource`: the result must be wholly known and may not be null.
+    async fn read(&self, request: DataReadRequest) -> DataReadResponse;
+}
+
+pub struct DataReadRequest {
+    pub config: Value,
+}
+
+pub struct DataReadResponse {
+    pub state: Value,
+    pub diagnostics: Diagnostics,
+}

@@ -1,0 +1,485 @@
+//! The `tfplugin6.Provider` gRPC service: decodes wire values with the schemas the provider
+//! declared, dispatches to [`framework`](crate::plugin::framework) implementations, and encodes
+//! their answers. User-facing problems become diagnostics; gRPC errors are reserved for
+//! protocol misuse (an unknown type name).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use crate::plugin::diag::Diagnostics;
+use crate::plugin::framework::{self, DataSource, Provider, Resource};
+use crate::plugin::proto::tfplugin6 as pb;
+use crate::plugin::schema::Schema;
+use crate::plugin::value::{self, Type, Value};
+
+struct Registered<T: ?Sized> {
+    implementation: Arc<T>,
+    schema: Schema,
+    ty: Type,
+}
+
+/// Serves one provider implementation over tfplugin6.
+pub struct ProviderService {
+    provider: Arc<dyn Provider>,
+    provider_schema: Schema,
+    provider_type: Type,
+    resources: HashMap<&'static str, Registered<dyn Resource>>,
+    data_sources: HashMap<&'static str, Registered<dyn DataSource>>,
+    /// Cancelled by `StopProvider`: in-flight operations end with an error diagnostic.
+    stop: CancellationToken,
+}
+
+impl ProviderService {
+    pub fn new(provider: Arc<dyn Provider>) -> Self {
+        let provider_schema = provider.schema();
+        let provider_type = provider_schema.value_type();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| {
+                let schema = r.schema();
+                let ty = schema.value_type();
+                (
+                    r.type_name(),
+                    Registered {
+                        implementation: r,
+                        schema,
+                        ty,
+                    },
+                )
+            })
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| {
+                let schema = d.schema();
+                let ty = schema.value_type();
+                (
+                    d.type_name(),
+                    Registered {
+                        implementation: d,
+                        schema,
+                        ty,
+                    },
+                )
+            })
+            .collect();
+        Self {
+            provider,
+            provider_schema,
+            provider_type,
+            resources,
+            data_sources,
+            stop: CancellationToken::new(),
+        }
+    }
+
+    /// The token `StopProvider` cancels (exposed for the server and tests).
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&Registered<dyn Resource>, Status> {
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown resource type {type_name:?}")))
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&Registered<dyn DataSource>, Status> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown data source type {type_name:?}")))
+    }
+
+    /// Runs an operation unless `StopProvider` arrives first.
+    async fn unless_stopped<T>(
+        &self,
+        operation: impl Future<Output = T>,
+        stopped: impl FnOnce(Diagnostics) -> T,
+    ) -> T {
+        tokio::select! {
+            biased;
+            () = self.stop.cancelled() => stopped(Diagnostics::single_error(
+                "Provider stopped",
+                "Terraform asked the provider to stop (interrupt); the operation was cancelled.",
+            )),
+            result = operation => result,
+        }
+    }
+}
+
+fn decode(value: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
+    let Some(value) = value else {
+        return Ok(Value::Null);
+    };
+    let decoded = if !value.msgpack.is_empty() {
+        value::decode(&value.msgpack, ty)
+    } else if !value.json.is_empty() {
+        value::decode_json(&value.json, ty)
+    } else {
+        return Ok(Value::Null);
+    };
+    decoded.map_err(|err| {
+        Diagnostics::single_error(
+            "Could not decode a value from Terraform",
+            format!(
+                "{err}. This is a bug in the provider or a Terraform version it does not support."
+            ),
+        )
+    })
+}
+
+fn encode(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    match value::encode(value, ty) {
+        Ok(msgpack) => Some(pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        }),
+        Err(err) => {
+            diags.error(
+                "Could not encode a value for Terraform",
+                format!("{err}. This is a bug in the provider."),
+            );
+            None
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::provider_server::Provider for ProviderService {
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(self.provider_schema.to_proto()),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(name, r)| (name.to_string(), r.schema.to_proto()))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(name, d)| (name.to_string(), d.schema.to_proto()))
+                .collect(),
+            diagnostics: Vec::new(),
+            provider_meta: None,
+            server_capabilities: Some(pb::ServerCapabilities {
+                plan_destroy: false,
+                get_provider_schema_optional: false,
+                move_resource_state: false,
+                generate_resource_config: false,
+            }),
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let request = request.into_inner();
+        let diagnostics = match decode(request.config.as_ref(), &self.provider_type) {
+            Ok(config) => self.provider.validate(&config).await,
+            Err(diags) => diags,
+        };
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let request = request.into_inner();
+        let diagnostics = match decode(request.config.as_ref(), &self.provider_type) {
+            Ok(config) => {
+                let configure = self.provider.configure(framework::ConfigureRequest {
+                    terraform_version: request.terraform_version,
+                    config,
+                });
+                self.unless_stopped(configure, |d| d).await
+            }
+            Err(diags) => diags,
+        };
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let diagnostics = match decode(request.config.as_ref(), &resource.ty) {
+            Ok(config) => resource.implementation.validate(&config).await,
+            Err(diags) => diags,
+        };
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let data_source = self.data_source(&request.type_name)?;
+        let diagnostics = match decode(request.config.as_ref(), &data_source.ty) {
+            Ok(config) => data_source.implementation.validate(&config).await,
+            Err(diags) => diags,
+        };
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let Some(raw) = request.raw_state.filter(|raw| !raw.json.is_empty()) else {
+            let diags = Diagnostics::single_error(
+                "Unsupported state format",
+                "The stored state is in the legacy flatmap format, which this provider never wrote.",
+            );
+            return Ok(Response::new(pb::upgrade_resource_state::Response {
+                upgraded_state: None,
+                diagnostics: diags.to_proto(),
+            }));
+        };
+        let upgraded = resource
+            .implementation
+            .upgrade(framework::UpgradeRequest {
+                version: request.version,
+                raw_state: raw.json,
+            })
+            .await;
+        let mut diagnostics = upgraded.diagnostics;
+        let upgraded_state = encode(&upgraded.state, &resource.ty, &mut diagnostics);
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let current_state = match decode(request.current_state.as_ref(), &resource.ty) {
+            Ok(value) => value,
+            Err(diags) => {
+                return Ok(Response::new(pb::read_resource::Response {
+                    new_state: request.current_state,
+                    diagnostics: diags.to_proto(),
+                    private: request.private,
+                    ..Default::default()
+                }));
+            }
+        };
+        let fallback_state = current_state.clone();
+        let fallback_private = request.private.clone();
+        let read = resource.implementation.read(framework::ReadRequest {
+            current_state,
+            private: request.private,
+        });
+        let result = self
+            .unless_stopped(read, |diagnostics| framework::ReadResponse {
+                new_state: fallback_state,
+                private: fallback_private,
+                diagnostics,
+            })
+            .await;
+        let mut diagnostics = result.diagnostics;
+        let new_state = encode(&result.new_state, &resource.ty, &mut diagnostics);
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics: diagnostics.to_proto(),
+            private: result.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let decoded = (|| {
+            Ok::<_, Diagnostics>(framework::PlanRequest {
+                prior_state: decode(request.prior_state.as_ref(), &resource.ty)?,
+                proposed_new_state: decode(request.proposed_new_state.as_ref(), &resource.ty)?,
+                config: decode(request.config.as_ref(), &resource.ty)?,
+                prior_private: request.prior_private.clone(),
+            })
+        })();
+        let plan = match decoded {
+            Ok(plan_request) => {
+                let plan = resource.implementation.plan(plan_request);
+                self.unless_stopped(plan, |diagnostics| framework::PlanResponse {
+                    planned_state: Value::Null,
+                    requires_replace: Vec::new(),
+                    planned_private: Vec::new(),
+                    diagnostics,
+                })
+                .await
+            }
+            Err(diagnostics) => framework::PlanResponse {
+                planned_state: Value::Null,
+                requires_replace: Vec::new(),
+                planned_private: Vec::new(),
+                diagnostics,
+            },
+        };
+        let mut diagnostics = plan.diagnostics;
+        let planned_state = if diagnostics.has_errors() {
+            None
+        } else {
+            encode(&plan.planned_state, &resource.ty, &mut diagnostics)
+        };
+        Ok(Response::new(pb::plan_resource_change::Response {
+            planned_state,
+            requires_replace: plan.requires_replace.iter().map(Into::into).collect(),
+            planned_private: plan.planned_private,
+            diagnostics: diagnostics.to_proto(),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let decoded = (|| {
+            Ok::<_, Diagnostics>(framework::ApplyRequest {
+                prior_state: decode(request.prior_state.as_ref(), &resource.ty)?,
+                planned_state: decode(request.planned_state.as_ref(), &resource.ty)?,
+                config: decode(request.config.as_ref(), &resource.ty)?,
+                planned_private: request.planned_private.clone(),
+            })
+        })();
+        let applied = match decoded {
+            Ok(apply_request) => {
+                let prior = apply_request.prior_state.clone();
+                let apply = resource.implementation.apply(apply_request);
+                // Cancelling mid-apply keeps the prior state: whatever the API did is re-read next run.
+                self.unless_stopped(apply, |diagnostics| framework::ApplyResponse {
+                    new_state: prior,
+                    private: Vec::new(),
+                    diagnostics,
+                })
+                .await
+            }
+            Err(diagnostics) => framework::ApplyResponse {
+                new_state: Value::Null,
+                private: Vec::new(),
+                diagnostics,
+            },
+        };
+        let mut diagnostics = applied.diagnostics;
+        let new_state = encode(&applied.new_state, &resource.ty, &mut diagnostics);
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state,
+            private: applied.private,
+            diagnostics: diagnostics.to_proto(),
+            ..Default::default()
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let import = resource
+            .implementation
+            .import(framework::ImportRequest { id: request.id });
+        let imported = self
+            .unless_stopped(import, |diagnostics| framework::ImportResponse {
+                state: Value::Null,
+                private: Vec::new(),
+                diagnostics,
+            })
+            .await;
+        let mut diagnostics = imported.diagnostics;
+        let mut imported_resources = Vec::new();
+        if !diagnostics.has_errors() && !imported.state.is_null() {
+            let state = encode(&imported.state, &resource.ty, &mut diagnostics);
+            imported_resources.push(pb::import_resource_state::ImportedResource {
+                type_name: request.type_name,
+                state,
+                private: imported.private,
+                identity: None,
+            });
+        }
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: diagnostics.to_proto(),
+            deferred: None,
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let request = request.into_inner();
+        let data_source = self.data_source(&request.type_name)?;
+        let result = match decode(request.config.as_ref(), &data_source.ty) {
+            Ok(config) => {
+                let read = data_source
+                    .implementation
+                    .read(framework::DataReadRequest { config });
+                self.unless_stopped(read, |diagnostics| framework::DataReadResponse {
+                    state: Value::Null,
+                    diagnostics,
+                })
+                .await
+            }
+            Err(diagnostics) => framework::DataReadResponse {
+                state: Value::Null,
+                diagnostics,
+            },
+        };
+        let mut diagnostics = result.diagnostics;
+        let state = if diagnostics.has_errors() {
+            None
+        } else {
+            encode(&result.state, &data_source.ty, &mut diagnostics)
+        };
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: diagnostics.to_proto(),
+            deferred: None,
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::info!("stop requested: cancelling in-flight operations");
+        self.stop.cancel();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}

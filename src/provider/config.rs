@@ -1,0 +1,169 @@
+//! The `provider "ecstpl" {}` block. Names follow the AWS provider so platform teams can copy
+//! their existing configuration.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::aws::{AssumeRole, Settings};
+use crate::plugin::diag::Diagnostics;
+use crate::plugin::path::AttributePath;
+use crate::plugin::schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
+use crate::plugin::value::{Type, Value};
+use crate::provider::values;
+
+pub(crate) fn schema() -> Schema {
+    let string = |name: &str, description: &str| {
+        Attribute::new(name, Type::String, Mode::Optional, description)
+    };
+    let string_list = |name: &str, description: &str| {
+        Attribute::new(name, Type::list(Type::String), Mode::Optional, description)
+    };
+    Schema {
+        version: 0,
+        block: Block {
+            description: "Configures how ecstpl reaches Amazon ECS. Every argument is optional: \
+                          the standard AWS environment variables, shared config files and the \
+                          default credential chain apply, as in the AWS provider."
+                .into(),
+            attributes: vec![
+                string("region", "AWS region, e.g. `eu-west-1`. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region."),
+                string("profile", "Named profile from the shared config and credentials files. Defaults to `AWS_PROFILE`."),
+                string_list("shared_config_files", "Paths of shared config files. Defaults to `~/.aws/config`."),
+                string_list("shared_credentials_files", "Paths of shared credentials files. Defaults to `~/.aws/credentials`."),
+                Attribute::new("max_retries", Type::Number, Mode::Optional,
+                    "How many times a throttled or failed ECS call is retried, with backoff. Defaults to 25, like the AWS provider, because ECS throttles task definition registration to about one call per second per account."),
+            ],
+            blocks: vec![
+                NestedBlock::new("assume_role", Nesting::Single, Block {
+                    description: "An IAM role to assume for every ECS call.".into(),
+                    attributes: vec![
+                        Attribute::new("role_arn", Type::String, Mode::Required, "ARN of the role to assume."),
+                        string("session_name", "Session name recorded in CloudTrail. Defaults to `ecstpl`."),
+                        string("external_id", "External ID the role's trust policy requires."),
+                        string("duration", "How long the credentials last, as a duration (`1h`, `15m`). Defaults to 1 hour."),
+                    ],
+                    ..Block::default()
+                }),
+                NestedBlock::new("endpoints", Nesting::Single, Block {
+                    description: "Custom service endpoints (for ECS-compatible emulators). `AWS_ENDPOINT_URL` works too.".into(),
+                    attributes: vec![string("ecs", "Endpoint URL of the ECS API.")],
+                    ..Block::default()
+                }),
+                NestedBlock::new("default_tags", Nesting::Single, Block {
+                    description: "Tags added to every task definition revision this provider registers; resource `tags` win on conflicts. Shown in each resource's `tags_all`.".into(),
+                    attributes: vec![Attribute::new("tags", Type::map(Type::String), Mode::Optional, "Tags to add.")],
+                    ..Block::default()
+                }),
+            ],
+            deprecated: false,
+        },
+    }
+}
+
+pub(crate) fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Some(retries) = config
+        .get_attr("max_retries")
+        .filter(|v| !v.is_unknown() && !v.is_null())
+        && retries.as_i64().is_none_or(|n| n < 0)
+    {
+        diags.error_at(
+            AttributePath::root("max_retries"),
+            "Invalid max_retries",
+            "max_retries must be a whole number, 0 or more.",
+        );
+    }
+    if let Some(assume_role) = config
+        .get_attr("assume_role")
+        .filter(|v| v.as_object().is_some())
+    {
+        if let Some(duration) = values::string(assume_role, "duration")
+            && let Err(message) = parse_duration(&duration)
+        {
+            diags.error_at(
+                AttributePath::root("assume_role").attr("duration"),
+                "Invalid duration",
+                message,
+            );
+        }
+        if values::string(assume_role, "role_arn").is_some_and(|arn| arn.trim().is_empty()) {
+            diags.error_at(
+                AttributePath::root("assume_role").attr("role_arn"),
+                "Empty role_arn",
+                "role_arn must name the IAM role to assume.",
+            );
+        }
+    }
+    diags
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|err| format!("{text:?} is not a duration like \"1h\" or \"15m\": {err}"))?;
+    if !(900..=43_200).contains(&duration.as_secs()) {
+        return Err(format!(
+            "{text:?} is outside what STS allows for an assumed role (15m to 12h)."
+        ));
+    }
+    Ok(duration)
+}
+
+/// The provider's `default_tags`: empty when unset, None while unknown.
+pub(crate) fn default_tags(config: &Value) -> Option<BTreeMap<String, String>> {
+    match config.get_attr("default_tags") {
+        None | Some(Value::Null) => Some(BTreeMap::new()),
+        Some(block) if block.is_unknown() => None,
+        Some(block) => match block.get_attr("tags") {
+            None | Some(Value::Null) => Some(BTreeMap::new()),
+            Some(_) => values::string_map(block, "tags"),
+        },
+    }
+}
+
+/// The AWS client settings from a wholly known configuration.
+pub(crate) fn settings(config: &Value) -> Result<Settings, Diagnostics> {
+    let assume_role = match config.get_attr("assume_role") {
+        Some(block) if block.as_object().is_some() => {
+            let duration = match values::string(block, "duration") {
+                Some(text) => Some(parse_duration(&text).map_err(|message| {
+                    let mut diags = Diagnostics::new();
+                    diags.error_at(
+                        AttributePath::root("assume_role").attr("duration"),
+                        "Invalid duration",
+                        message,
+                    );
+                    diags
+                })?),
+                None => None,
+            };
+            Some(AssumeRole {
+                role_arn: values::string(block, "role_arn").unwrap_or_default(),
+                session_name: values::string(block, "session_name"),
+                external_id: values::string(block, "external_id"),
+                duration,
+            })
+        }
+        _ => None,
+    };
+    let ecs_endpoint = config
+        .get_attr("endpoints")
+        .and_then(|block| values::string(block, "ecs"))
+        .filter(|e| !e.is_empty());
+    let max_retries =
+        values::integer(config, "max_retries").map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    Ok(Settings {
+        region: values::string(config, "region"),
+        profile: values::string(config, "profile"),
+        shared_config_files: values::strings(config, "shared_config_files")
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+        shared_credentials_files: values::strings(config, "shared_credentials_files")
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+        assume_role,
+        ecs_endpoint,
+        max_retries: Some(max_retries.unwrap_or(25)),
+    })
+}
