@@ -1,56 +1,42 @@
-//! stub
-use serde_json::{Map, Value};
+//! The task definition domain, pure: parsing, semantic normalization (what ECS rewrites is not
+//! a change), validation before any API call, and the representation kept in Terraform state.
+//! Works on the ECS API's JSON shape (camelCase keys). No I/O, no SDK, no protocol types.
+
+mod document;
+mod normalize;
+mod size;
+mod state;
+mod validate;
+
+pub use self::document::{
+    ParseError, READ_ONLY_FIELDS, parse_container_definitions, parse_task_definition_document,
+    strip_read_only,
+};
+pub use self::normalize::{containers_equivalent, normalize_container, normalize_containers};
+pub use self::size::{normalize_cpu, normalize_memory, validate_fargate_size};
+pub use self::state::{container_definitions_for_state, containers_for_register, without_nulls};
+pub use self::validate::{
+    PathSegment, Problem, validate_container_definitions, validate_family, validate_task_definition,
+};
+
+/// What changes how ECS rewrites a definition.
 #[derive(Clone, Debug, Default)]
 pub struct Context {
+    /// `awsvpc`, `bridge`, `host`, `none`, or None (ECS's default for the launch type).
     pub network_mode: Option<String>,
+    /// `EC2`, `FARGATE`, `EXTERNAL`, `MANAGED_INSTANCES`.
     pub requires_compatibilities: Vec<String>,
 }
-#[derive(Debug, thiserror::Error)]
-#[error("x")]
-pub struct ParseError;
-pub fn parse_container_definitions(_t: &str) -> Result<Vec<Map<String, Value>>, ParseError> {
-    todo!()
+
+impl Context {
+    pub(crate) fn is_awsvpc(&self) -> bool {
+        self.network_mode.as_deref() == Some("awsvpc")
+    }
+
+    pub(crate) fn is_fargate(&self) -> bool {
+        self.requires_compatibilities.iter().any(|c| c == "FARGATE")
+    }
 }
-pub fn containers_equivalent(
-    _a: &[Map<String, Value>],
-    _b: &[Map<String, Value>],
-    _c: &Context,
-) -> bool {
-    todo!()
-}
-pub fn container_definitions_for_state(
-    _p: Option<&str>,
-    _l: &[Map<String, Value>],
-    _c: &Context,
-) -> String {
-    todo!()
-}
-pub fn containers_for_register(_d: &[Map<String, Value>]) -> Value {
-    todo!()
-}
-pub fn normalize_cpu(_s: &str) -> Option<String> {
-    todo!()
-}
-pub fn normalize_memory(_s: &str) -> Option<String> {
-    todo!()
-}
-#[derive(Clone, Debug, PartialEq)]
-pub struct Problem {
-    pub path: Vec<PathSegment>,
-    pub summary: String,
-    pub detail: String,
-}
-#[derive(Clone, Debug, PartialEq)]
-pub enum PathSegment {
-    Index(usize),
-    Key(String),
-}
-pub fn validate_container_definitions(_t: &str, _c: &Context) -> Vec<Problem> {
-    todo!()
-}
-pub fn validate_family(_n: &str) -> Result<(), String> {
-    todo!()
-}
-pub fn validate_fargate_size(_c: &str, _m: &str) -> Result<(), String> {
-    todo!()
-}
+
+/// One container definition as JSON.
+pub type Container = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,435 @@
+//! ECS operations. Task definitions travel as the API's JSON ([`Revision`]); everything else
+//! uses the typed SDK. Nothing here deregisters or updates anything the caller did not ask for.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecs::types::{TaskDefinitionField, TaskDefinitionStatus};
+use serde_json::{Map, Value as Json};
+
+use crate::aws::AwsError;
+use crate::aws::raw::RawJson;
+
+/// An ECS client for the operations ecstpl needs.
+#[derive(Clone, Debug)]
+pub struct Ecs {
+    client: aws_sdk_ecs::Client,
+}
+
+/// A registered task definition revision: the ECS API's JSON plus its tags.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Revision {
+    pub task_definition: Map<String, Json>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Revision {
+    /// Parses a RegisterTaskDefinition / DescribeTaskDefinition response body.
+    pub fn from_response(operation: &str, body: &[u8]) -> Result<Revision, AwsError> {
+        let mut json: Map<String, Json> = serde_json::from_slice(body)
+            .map_err(|err| AwsError::invalid_response(operation, format!("not JSON: {err}")))?;
+        let Some(Json::Object(task_definition)) = json.remove("taskDefinition") else {
+            return Err(AwsError::invalid_response(
+                operation,
+                "no taskDefinition in the response",
+            ));
+        };
+        let tags = json
+            .get("tags")
+            .and_then(Json::as_array)
+            .map(|tags| tags_from_json(tags))
+            .unwrap_or_default();
+        let revision = Revision {
+            task_definition,
+            tags,
+        };
+        if revision.arn().is_empty() {
+            return Err(AwsError::invalid_response(
+                operation,
+                "the task definition has no ARN",
+            ));
+        }
+        Ok(revision)
+    }
+
+    fn field(&self, key: &str) -> &str {
+        self.task_definition
+            .get(key)
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn arn(&self) -> &str {
+        self.field("taskDefinitionArn")
+    }
+
+    pub fn family(&self) -> &str {
+        self.field("family")
+    }
+
+    pub fn revision(&self) -> i64 {
+        self.task_definition
+            .get("revision")
+            .and_then(Json::as_i64)
+            .unwrap_or_default()
+    }
+
+    /// `family:revision`, the short form people and the `ecstpl:template` tag use.
+    pub fn family_revision(&self) -> String {
+        format!("{}:{}", self.family(), self.revision())
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.field("status") == "ACTIVE"
+    }
+
+    /// The container definitions as JSON objects.
+    pub fn containers(&self) -> Vec<Map<String, Json>> {
+        self.task_definition
+            .get("containerDefinitions")
+            .and_then(Json::as_array)
+            .map(|containers| {
+                containers
+                    .iter()
+                    .filter_map(|c| c.as_object().cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// `[{key, value}]` as ECS writes tags.
+pub(crate) fn tags_from_json(tags: &[Json]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|tag| {
+            let key = tag.get("key")?.as_str()?;
+            let value = tag.get("value").and_then(Json::as_str).unwrap_or_default();
+            Some((key.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// A service as far as deploys care.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub arn: String,
+    pub name: String,
+    /// The task definition the service is set to run (what UpdateService last set).
+    pub task_definition: String,
+    /// ECS, CODE_DEPLOY or EXTERNAL.
+    pub deployment_controller: String,
+    pub deployments: Vec<Deployment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub id: String,
+    /// PRIMARY, ACTIVE or INACTIVE.
+    pub status: String,
+    pub task_definition: String,
+    /// IN_PROGRESS, COMPLETED or FAILED (when the circuit breaker is on).
+    pub rollout_state: Option<String>,
+    pub rollout_state_reason: Option<String>,
+    pub running_count: i32,
+    pub desired_count: i32,
+    pub failed_tasks: i32,
+}
+
+impl Service {
+    /// The deployment ECS is moving towards (the one UpdateService created last).
+    pub fn primary(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+}
+
+/// `family` and `revision` from a task definition ARN (`…:task-definition/web:7`).
+pub fn parse_task_definition_arn(arn: &str) -> Option<(&str, i64)> {
+    let tail = arn.rsplit_once("task-definition/").map_or(arn, |(_, t)| t);
+    let (family, revision) = tail.rsplit_once(':')?;
+    Some((family, revision.parse().ok()?))
+}
+
+fn is_missing_task_definition(err: &AwsError) -> bool {
+    // ECS (and moto) answer ClientException "Unable to describe task definition." for a
+    // revision or family that does not exist.
+    matches!(err, AwsError::Service { code, message, .. }
+        if code == "ClientException" && message.contains("Unable to describe task definition"))
+}
+
+impl Ecs {
+    pub fn from_client(client: aws_sdk_ecs::Client) -> Ecs {
+        Ecs { client }
+    }
+
+    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Ecs {
+        Ecs::from_client(aws_sdk_ecs::Client::new(config))
+    }
+
+    /// Registers a revision from RegisterTaskDefinition input in ECS API JSON (`family`,
+    /// `containerDefinitions`, `cpu`, …, `tags` as `[{key, value}]`), sent verbatim.
+    pub async fn register_task_definition(
+        &self,
+        request: &Map<String, Json>,
+    ) -> Result<Revision, AwsError> {
+        const OPERATION: &str = "RegisterTaskDefinition";
+        let body = serde_json::to_vec(request)
+            .map_err(|err| AwsError::Config(format!("{OPERATION}: {err}")))?;
+        let raw = RawJson::replacing_request(body);
+        let response = raw.response_handle();
+        let family = request
+            .get("family")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        // The typed input only has to pass the SDK's own checks; the interceptor sends our JSON.
+        self.client
+            .register_task_definition()
+            .family(family)
+            .set_container_definitions(Some(Vec::new()))
+            .customize()
+            .interceptor(raw)
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
+        let body = take(&response, OPERATION)?;
+        Revision::from_response(OPERATION, &body)
+    }
+
+    /// Describes a revision by ARN, `family:revision` or `family`, with its tags.
+    /// `Ok(None)` when ECS says there is no such task definition.
+    pub async fn describe_task_definition(&self, id: &str) -> Result<Option<Revision>, AwsError> {
+        const OPERATION: &str = "DescribeTaskDefinition";
+        let raw = RawJson::capturing_response();
+        let response = raw.response_handle();
+        let result = self
+            .client
+            .describe_task_definition()
+            .task_definition(id)
+            .include(TaskDefinitionField::Tags)
+            .customize()
+            .interceptor(raw)
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                let body = take(&response, OPERATION)?;
+                Revision::from_response(OPERATION, &body).map(Some)
+            }
+            Err(err) => {
+                let err = AwsError::from_sdk(OPERATION, err);
+                if is_missing_task_definition(&err) {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// ARNs of a family's revisions in ascending revision order.
+    pub async fn list_revisions(
+        &self,
+        family: &str,
+        active_only: bool,
+    ) -> Result<Vec<String>, AwsError> {
+        const OPERATION: &str = "ListTaskDefinitions";
+        let mut arns: Vec<(i64, String)> = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let mut call = self
+                .client
+                .list_task_definitions()
+                .family_prefix(family)
+                .set_next_token(next_token.take());
+            if active_only {
+                call = call.status(TaskDefinitionStatus::Active);
+            }
+            let page = call
+                .send()
+                .await
+                .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
+            for arn in page.task_definition_arns() {
+                // familyPrefix is a prefix match in some implementations: keep exact family only.
+                if let Some((arn_family, revision)) = parse_task_definition_arn(arn)
+                    && arn_family == family
+                {
+                    arns.push((revision, arn.clone()));
+                }
+            }
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+                _ => break,
+            }
+        }
+        // Some implementations ignore `sort`; order here.
+        arns.sort_by_key(|(revision, _)| *revision);
+        arns.dedup_by_key(|(revision, _)| *revision);
+        Ok(arns.into_iter().map(|(_, arn)| arn).collect())
+    }
+
+    /// The ARN of a family's latest ACTIVE revision (DescribeTaskDefinition with a bare
+    /// family is not relied on: emulators may return an INACTIVE one).
+    pub async fn latest_active_revision(&self, family: &str) -> Result<Option<String>, AwsError> {
+        Ok(self.list_revisions(family, true).await?.pop())
+    }
+
+    pub async fn deregister_task_definition(&self, arn: &str) -> Result<(), AwsError> {
+        self.client
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("DeregisterTaskDefinition", err))?;
+        Ok(())
+    }
+
+    pub async fn tag_resource(
+        &self,
+        arn: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let tags = tags
+            .iter()
+            .map(|(key, value)| {
+                aws_sdk_ecs::types::Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .build()
+            })
+            .collect();
+        self.client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("TagResource", err))?;
+        Ok(())
+    }
+
+    pub async fn untag_resource(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        self.client
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("UntagResource", err))?;
+        Ok(())
+    }
+
+    /// The service, or None when it does not exist (or is INACTIVE, i.e. deleted).
+    pub async fn describe_service(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<Service>, AwsError> {
+        const OPERATION: &str = "DescribeServices";
+        let output = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await;
+        let output = match output {
+            Ok(output) => output,
+            Err(err) => {
+                let err = AwsError::from_sdk(OPERATION, err);
+                // A missing cluster means no service either.
+                if err.code() == Some("ClusterNotFoundException") {
+                    return Ok(None);
+                }
+                return Err(err);
+            }
+        };
+        let Some(found) = output
+            .services()
+            .iter()
+            .find(|s| s.status() != Some("INACTIVE"))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Service {
+            arn: found.service_arn().unwrap_or_default().to_string(),
+            name: found.service_name().unwrap_or_default().to_string(),
+            task_definition: found.task_definition().unwrap_or_default().to_string(),
+            deployment_controller: found
+                .deployment_controller()
+                .map(|c| c.r#type().as_str().to_string())
+                .unwrap_or_else(|| "ECS".into()),
+            deployments: found
+                .deployments()
+                .iter()
+                .map(|d| Deployment {
+                    id: d.id().unwrap_or_default().to_string(),
+                    status: d.status().unwrap_or_default().to_string(),
+                    task_definition: d.task_definition().unwrap_or_default().to_string(),
+                    rollout_state: d.rollout_state().map(|s| s.as_str().to_string()),
+                    rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+                    running_count: d.running_count(),
+                    desired_count: d.desired_count(),
+                    failed_tasks: d.failed_tasks(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Points the service at `task_definition_arn`. Touches nothing else: never
+    /// `desiredCount`, which autoscaling owns.
+    pub async fn update_service_task_definition(
+        &self,
+        cluster: &str,
+        service: &str,
+        task_definition_arn: &str,
+    ) -> Result<(), AwsError> {
+        self.client
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .task_definition(task_definition_arn)
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("UpdateService", err))?;
+        Ok(())
+    }
+}
+
+fn take(
+    slot: &std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+    operation: &str,
+) -> Result<Vec<u8>, AwsError> {
+    slot.lock()
+        .ok()
+        .and_then(|mut body| body.take())
+        .ok_or_else(|| AwsError::invalid_response(operation, "the response body was not captured"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_described_revision_with_tags() {
+        let body = br#"{"taskDefinition":{"taskDefinitionArn":"arn:aws:ecs:us-east-1:1:task-definition/web:3","family":"web","revision":3,"status":"ACTIVE","futureField":{"x":1}},"tags":[{"key":"ecstpl:role","value":"deployed"}]}"#;
+        let revision = Revision::from_response("DescribeTaskDefinition", body).unwrap();
+        assert_eq!(revision.family_revision(), "web:3");
+        assert!(revision.is_active());
+        assert_eq!(revision.tags["ecstpl:role"], "deployed");
+        assert!(revision.task_definition.contains_key("futureField"));
+    }
+
+    #[test]
+    fn rejects_a_response_without_a_task_definition() {
+        assert!(Revision::from_response("X", b"{}").is_err());
+        assert!(Revision::from_response("X", b"not json").is_err());
+    }
+
+    #[test]
+    fn task_definition_arns_split_into_family_and_revision() {
+        assert_eq!(
+            parse_task_definition_arn("arn:aws:ecs:us-east-1:1:task-definition/web-template:12"),
+            Some(("web-template", 12))
+        );
+        assert_eq!(parse_task_definition_arn("web:2"), Some(("web", 2)));
+        assert_eq!(parse_task_definition_arn("web"), None);
+    }
+}
