@@ -179,14 +179,14 @@ pub fn terraform_binaries() -> Vec<Terraform> {
         let on_path = String::from_utf8_lossy(&output.stdout).trim().to_string();
         if !on_path.is_empty() {
             let path = PathBuf::from(on_path);
-            if let Some(version) = terraform_version(&path) {
-                if !found.iter().any(|t| t.version == version) {
-                    found.push(Terraform {
-                        label: "PATH".into(),
-                        version,
-                        path,
-                    });
-                }
+            if let Some(version) = terraform_version(&path)
+                && !found.iter().any(|t| t.version == version)
+            {
+                found.push(Terraform {
+                    label: "PATH".into(),
+                    version,
+                    path,
+                });
             }
         }
     }
