@@ -58,6 +58,9 @@ fn start_plugin(client_cert_pem: Option<&str>) -> Plugin {
     command
         .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
         .env_remove("PLUGIN_CLIENT_CERT")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -267,4 +270,169 @@ fn refuses_a_terraform_that_offers_only_protocol_5() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("protocol"));
+}
+
+#[tokio::test]
+async fn sigint_is_ignored_because_terraform_sends_stop_provider_instead() {
+    let identity = terraform_like_identity();
+    let mut plugin = start_plugin(Some(&identity.pem));
+    let status = Command::new("kill")
+        .args(["-INT", &plugin.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        plugin.child.try_wait().unwrap().is_none(),
+        "the plugin died on SIGINT"
+    );
+    let tls = client_tls(plugin.server_cert.as_ref().unwrap(), Some(&identity));
+    let channel = connect(plugin.socket.clone(), Some(tls)).await.unwrap();
+    assert!(schema_call(channel).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn debug_mode_serves_plaintext_and_prints_reattach_config() {
+    let mut child = Command::new(PROVIDER)
+        .arg("--debug")
+        .env_remove(MAGIC_COOKIE_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut reattach = None;
+    for _ in 0..10 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(value) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
+            reattach = Some(value.trim_end_matches('\'').to_string());
+            break;
+        }
+    }
+    let reattach: serde_json::Value =
+        serde_json::from_str(&reattach.expect("a reattach line")).unwrap();
+    let entry = &reattach["registry.terraform.io/ecstpl/ecstpl"];
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Pid"], child.id());
+    let socket = PathBuf::from(entry["Addr"]["String"].as_str().unwrap());
+    let channel = connect(socket, None).await.unwrap();
+    assert!(schema_call(channel).await.is_ok());
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().unwrap().is_some(),
+        "Ctrl-C stops a debug-mode provider"
+    );
+}
+
+/// An endpoint that accepts connections and never answers: an ECS call to it hangs.
+fn black_hole() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    (listener, endpoint)
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_an_in_flight_aws_call() {
+    use ecstpl::plugin::framework::Provider as _;
+    use ecstpl::plugin::value::{self, Value};
+
+    let (_hole, endpoint) = black_hole();
+    let identity = terraform_like_identity();
+    let plugin = start_plugin(Some(&identity.pem));
+    let tls = client_tls(plugin.server_cert.as_ref().unwrap(), Some(&identity));
+    let channel = connect(plugin.socket.clone(), Some(tls)).await.unwrap();
+    let mut client = tfplugin6::provider_client::ProviderClient::new(channel);
+
+    let provider = ecstpl::provider::EcstplProvider::new();
+    let config_type = provider.schema().value_type();
+    let config = Value::object([
+        ("region", Value::from("us-east-1")),
+        ("max_retries", Value::from(0)),
+        (
+            "endpoints",
+            Value::object([("ecs", Value::from(endpoint.as_str()))]),
+        ),
+    ]);
+    let configure = client
+        .configure_provider(tfplugin6::configure_provider::Request {
+            terraform_version: "1.15.5".into(),
+            config: Some(tfplugin6::DynamicValue {
+                msgpack: value::encode(&config, &config_type).unwrap(),
+                json: vec![],
+            }),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        configure.diagnostics.is_empty(),
+        "{:?}",
+        configure.diagnostics
+    );
+
+    let template = provider.resources().remove(0);
+    let state_type = template.schema().value_type();
+    let state = Value::object([
+        ("family", Value::from("web-template")),
+        ("container_definitions", Value::from("[]")),
+        (
+            "arn",
+            Value::from("arn:aws:ecs:us-east-1:123456789012:task-definition/web-template:1"),
+        ),
+    ]);
+    let read = {
+        let mut client = client.clone();
+        let msgpack = value::encode(&state, &state_type).unwrap();
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let response = client
+                .read_resource(tfplugin6::read_resource::Request {
+                    type_name: "ecstpl_template".into(),
+                    current_state: Some(tfplugin6::DynamicValue {
+                        msgpack,
+                        json: vec![],
+                    }),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            (start.elapsed(), response)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    if read.is_finished() {
+        let (_, response) = read.await.unwrap();
+        panic!(
+            "the read should hang on the black-hole endpoint: {:?}",
+            response.diagnostics
+        );
+    }
+    client
+        .stop_provider(tfplugin6::stop_provider::Request {})
+        .await
+        .unwrap();
+    let (elapsed, response) = tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("the read ends soon after StopProvider")
+        .unwrap();
+    assert!(elapsed < Duration::from_secs(5));
+    assert!(
+        response
+            .diagnostics
+            .iter()
+            .any(|d| d.summary == "Provider stopped"),
+        "{:?}",
+        response.diagnostics
+    );
 }

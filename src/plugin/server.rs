@@ -36,6 +36,9 @@ pub const PROTOCOL_VERSION: u32 = 6;
 /// Schemas and large states exceed tonic's 4 MiB default; Terraform's own SDK allows 256 MiB.
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
+/// How long in-flight requests may take to finish after shutdown was requested.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
 /// A TLS handshake that has not finished by then is abandoned.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -119,6 +122,7 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
     write_handshake(&options, &socket_path, tls.as_ref())?;
     tracing::debug!(socket = %socket_path.display(), tls = tls.is_some(), "plugin serving");
 
+    let (stopping_tx, mut stopping_rx) = watch::channel(false);
     let shutdown = async move {
         if options.debug {
             tokio::select! {
@@ -129,14 +133,24 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
             let _ = shutdown_rx.wait_for(|stop| *stop).await;
         }
         stop.cancel();
+        let _ = stopping_tx.send(true);
     };
-    tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         .add_service(provider_server)
         .add_service(health_server)
         .add_service(controller)
         .add_service(stdio)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .serve_with_incoming_shutdown(incoming, shutdown);
+    // Graceful shutdown waits for clients to hang up; one that never does must not keep the
+    // process alive.
+    let grace_expired = async move {
+        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = grace_expired => tracing::debug!("clients still connected after shutdown; exiting"),
+    }
     drop(socket_dir);
     Ok(())
 }

@@ -1,0 +1,116 @@
+//! Provider configuration as Terraform delivers it: values unknown at plan time must not break
+//! anything, and no credential ever reaches a log line, even at TF_LOG=trace.
+
+mod support;
+
+use support::{Moto, Workspace, terraform_binaries};
+
+/// The aliased provider's region is unknown until the first template exists.
+const UNKNOWN_AT_PLAN: &str = r#"
+terraform {
+  required_providers {
+    ecstpl = { source = "ecstpl/ecstpl" }
+  }
+}
+
+provider "ecstpl" {
+  region = "us-east-1"
+}
+
+resource "ecstpl_template" "first" {
+  family                = "first-template"
+  container_definitions = jsonencode([{ name = "app", image = "placeholder", memory = 128 }])
+}
+
+provider "ecstpl" {
+  alias  = "late"
+  region = ecstpl_template.first.arn != "" ? "us-east-1" : "us-west-2"
+  default_tags {
+    tags = { from = ecstpl_template.first.family }
+  }
+}
+
+resource "ecstpl_template" "second" {
+  provider              = ecstpl.late
+  family                = "second-template"
+  container_definitions = jsonencode([{ name = "app", image = "placeholder", memory = 128 }])
+}
+"#;
+
+#[test]
+fn provider_configuration_unknown_at_plan_time_plans_and_applies() {
+    let moto = Moto::start();
+    for terraform in terraform_binaries() {
+        let workspace = Workspace::new(&terraform, &moto.endpoint());
+        workspace.write("main.tf", UNKNOWN_AT_PLAN);
+        let (code, output) = workspace.plan_detailed_exitcode(&[]);
+        assert_eq!(
+            code,
+            2,
+            "Terraform {}:\n{}",
+            terraform.version,
+            output.combined()
+        );
+        assert!(output.stdout.contains("2 to add"), "{}", output.stdout);
+        workspace.apply(&[]);
+        let (code, output) = workspace.plan_detailed_exitcode(&[]);
+        assert_eq!(
+            code,
+            0,
+            "Terraform {}:\n{}",
+            terraform.version,
+            output.combined()
+        );
+        workspace.destroy(&[]);
+    }
+}
+
+#[test]
+fn credentials_never_appear_in_logs() {
+    const SECRET: &str = "SuperSecretKeyValue0123456789abcdefXYZ";
+    const SESSION: &str = "SessionTokenValue9876543210zyxwvu";
+    let moto = Moto::start();
+    let terraform = terraform_binaries().remove(0);
+    let mut workspace = Workspace::new(&terraform, &moto.endpoint());
+    workspace.env("AWS_SECRET_ACCESS_KEY", SECRET);
+    workspace.env("AWS_SESSION_TOKEN", SESSION);
+    workspace.write(
+        "main.tf",
+        r#"
+terraform {
+  required_providers {
+    ecstpl = { source = "ecstpl/ecstpl" }
+  }
+}
+provider "ecstpl" {
+  region = "us-east-1"
+}
+resource "ecstpl_template" "web" {
+  family                = "web-template"
+  container_definitions = jsonencode([{ name = "app", image = "placeholder", memory = 128 }])
+}
+"#,
+    );
+    let trace = [("TF_LOG", "trace")];
+    for args in [
+        &["apply", "-auto-approve", "-input=false", "-no-color"][..],
+        &["plan", "-input=false", "-no-color"][..],
+        &["destroy", "-auto-approve", "-input=false", "-no-color"][..],
+    ] {
+        let output = workspace.run_with_env(args, &trace);
+        assert!(output.success(), "{}", output.combined());
+        let all = output.combined();
+        assert!(
+            all.contains("provider.terraform-provider-ecstpl"),
+            "the provider logged nothing at trace level, so this test proves nothing"
+        );
+        assert!(
+            !all.contains(SECRET),
+            "the secret key appeared in a log line"
+        );
+        assert!(
+            !all.contains(SESSION),
+            "the session token appeared in a log line"
+        );
+    }
+}
