@@ -3,6 +3,7 @@
 //! and the domain ([`crate::taskdef`]) and calls ECS only through [`crate::aws`].
 
 mod config;
+mod deployed_revision;
 mod template;
 mod values;
 
@@ -96,7 +97,9 @@ impl framework::Provider for EcstplProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        Vec::new()
+        vec![Arc::new(
+            deployed_revision::DeployedRevisionDataSource::new(self.shared.clone()),
+        )]
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {

@@ -39,11 +39,137 @@ pub enum Fault {
     },
 }
 
+/// How simulated rollouts end (moto never runs tasks, so its deployments never move).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rollout {
+    /// The new deployment completes after this many DescribeServices polls.
+    CompleteAfter(u32),
+    /// The new deployment fails after this many polls and the circuit breaker rolls the
+    /// service back to the previous deployment's task definition.
+    FailAfter(u32),
+}
+
+#[derive(Clone, Debug)]
+struct SimulatedDeployment {
+    id: String,
+    status: &'static str,
+    task_definition: String,
+    rollout_state: &'static str,
+    reason: String,
+    desired: i64,
+    running: i64,
+    failed_tasks: i64,
+    polls: u32,
+}
+
 #[derive(Default)]
 struct State {
     calls: Vec<String>,
     faults: Vec<Fault>,
     injected: u32,
+    /// None: responses pass through untouched.
+    rollout: Option<Rollout>,
+    /// Service name → its deployments, newest first.
+    deployments: std::collections::HashMap<String, Vec<SimulatedDeployment>>,
+    next_id: u32,
+}
+
+impl State {
+    fn new_deployment(
+        &mut self,
+        task_definition: &str,
+        desired: i64,
+        rollout_state: &'static str,
+    ) -> SimulatedDeployment {
+        self.next_id += 1;
+        SimulatedDeployment {
+            id: format!("ecs-svc/{:016}", self.next_id),
+            status: "PRIMARY",
+            task_definition: task_definition.to_string(),
+            rollout_state,
+            reason: String::new(),
+            desired,
+            running: if rollout_state == "COMPLETED" {
+                desired
+            } else {
+                0
+            },
+            failed_tasks: 0,
+            polls: 0,
+        }
+    }
+
+    fn record_create(&mut self, service: &serde_json::Value) {
+        let (Some(name), Some(task_definition)) = (
+            service["serviceName"].as_str(),
+            service["taskDefinition"].as_str(),
+        ) else {
+            return;
+        };
+        let desired = service["desiredCount"].as_i64().unwrap_or(1);
+        let deployment = self.new_deployment(task_definition, desired, "COMPLETED");
+        self.deployments.insert(name.to_string(), vec![deployment]);
+    }
+
+    fn record_update(&mut self, request: &serde_json::Value) {
+        let Some(task_definition) = request["taskDefinition"].as_str() else {
+            return;
+        };
+        let name = request["service"].as_str().unwrap_or_default();
+        let name = name.rsplit('/').next().unwrap_or(name).to_string();
+        let desired = self
+            .deployments
+            .get(&name)
+            .and_then(|d| d.first())
+            .map_or(1, |d| d.desired);
+        let deployment = self.new_deployment(task_definition, desired, "IN_PROGRESS");
+        let list = self.deployments.entry(name).or_default();
+        for old in list.iter_mut() {
+            old.status = "ACTIVE";
+        }
+        list.insert(0, deployment);
+    }
+
+    /// One DescribeServices poll: advance the rollout, then describe it.
+    fn advance(&mut self, name: &str) -> Option<Vec<SimulatedDeployment>> {
+        let rollout = self.rollout?;
+        let mut rollback: Option<(String, i64)> = None;
+        {
+            let list = self.deployments.get_mut(name)?;
+            let primary = list.first_mut()?;
+            if primary.rollout_state == "IN_PROGRESS" {
+                primary.polls += 1;
+                match rollout {
+                    Rollout::CompleteAfter(n) if primary.polls > n => {
+                        primary.rollout_state = "COMPLETED";
+                        primary.running = primary.desired;
+                        list.truncate(1);
+                    }
+                    Rollout::FailAfter(n) if primary.polls > n => {
+                        primary.rollout_state = "FAILED";
+                        primary.reason =
+                            "ECS deployment circuit breaker: tasks failed to start.".into();
+                        primary.status = "ACTIVE";
+                        primary.failed_tasks = 3;
+                        let previous = list.iter().skip(1).find(|d| d.rollout_state == "COMPLETED");
+                        if let Some(previous) = previous {
+                            rollback = Some((previous.task_definition.clone(), previous.desired));
+                        }
+                    }
+                    _ => primary.running = (primary.running + 1).min(primary.desired),
+                }
+            }
+        }
+        if let Some((task_definition, desired)) = rollback {
+            let mut deployment = self.new_deployment(&task_definition, desired, "COMPLETED");
+            deployment.reason = "rolled back by the ECS deployment circuit breaker".into();
+            let list = self.deployments.get_mut(name)?;
+            // The failed deployment drains away once the rollback is in place.
+            list.retain(|d| d.rollout_state != "FAILED" || d.polls == 0);
+            list.insert(0, deployment);
+        }
+        self.deployments.get(name).cloned()
+    }
 }
 
 enum Action {
@@ -175,6 +301,11 @@ impl RecordingProxy {
         self.state.lock().expect("proxy state").faults.push(fault);
     }
 
+    /// Simulates ECS rollouts on top of the emulator from now on.
+    pub fn simulate_rollouts(&self, rollout: Rollout) {
+        self.state.lock().expect("proxy state").rollout = Some(rollout);
+    }
+
     /// How many faults were injected so far.
     pub fn injected(&self) -> u32 {
         self.state.lock().expect("proxy state").injected
@@ -234,10 +365,82 @@ async fn handle(
             for (name, value) in &parts.headers {
                 forward = forward.header(name, value);
             }
+            let request_json: serde_json::Value =
+                serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
             let response = client.request(forward.body(Full::new(body))?).await?;
-            let (parts, body) = response.into_parts();
-            let body = body.collect().await?.to_bytes();
+            let (mut parts, body) = response.into_parts();
+            let mut body = body.collect().await?.to_bytes();
+            if parts.status.is_success() {
+                let rewritten = simulate(&state, &operation, &request_json, &body)?;
+                if let Some(rewritten) = rewritten {
+                    parts.headers.remove("content-length");
+                    body = Bytes::from(rewritten);
+                }
+            }
             Ok(Response::from_parts(parts, Full::new(body)))
         }
+    }
+}
+
+/// Applies the rollout simulation to a successful response; Some(new body) when rewritten.
+fn simulate(
+    state: &Arc<Mutex<State>>,
+    operation: &str,
+    request: &serde_json::Value,
+    body: &[u8],
+) -> Result<Option<Vec<u8>>, ProxyError> {
+    let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
+    if state.rollout.is_none() {
+        return Ok(None);
+    }
+    let mut response: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(_) => return Ok(None),
+    };
+    match operation {
+        "CreateService" => {
+            state.record_create(&response["service"]);
+            Ok(None)
+        }
+        "UpdateService" => {
+            state.record_update(request);
+            Ok(None)
+        }
+        "DescribeServices" => {
+            let Some(services) = response["services"].as_array_mut() else {
+                return Ok(None);
+            };
+            for service in services {
+                let name = service["serviceName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let Some(deployments) = state.advance(&name) else {
+                    continue;
+                };
+                if let Some(primary) = deployments.first() {
+                    service["taskDefinition"] =
+                        serde_json::Value::from(primary.task_definition.clone());
+                }
+                service["deployments"] = deployments
+                    .iter()
+                    .map(|d| {
+                        serde_json::json!({
+                            "id": d.id,
+                            "status": d.status,
+                            "taskDefinition": d.task_definition,
+                            "desiredCount": d.desired,
+                            "runningCount": d.running,
+                            "pendingCount": (d.desired - d.running).max(0),
+                            "failedTasks": d.failed_tasks,
+                            "rolloutState": d.rollout_state,
+                            "rolloutStateReason": d.reason,
+                        })
+                    })
+                    .collect();
+            }
+            Ok(Some(serde_json::to_vec(&response)?))
+        }
+        _ => Ok(None),
     }
 }

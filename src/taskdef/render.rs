@@ -1,0 +1,214 @@
+//! Rendering and drift: the task definition a deploy registers is the template revision with
+//! the images injected — every other field and value carried through — and "drift" is any
+//! difference between a live revision and that rendering other than images.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value as Json};
+
+use crate::taskdef::normalize::{drop_nulls, normalize_container};
+use crate::taskdef::{Context, normalize_cpu, normalize_memory, strip_read_only};
+
+/// The template's definition with read-only fields stripped and `images` (container name →
+/// image) injected. Containers not named keep the template's image. `family` and `tags` are
+/// the caller's to set.
+pub fn render(
+    template: &Map<String, Json>,
+    images: &BTreeMap<String, String>,
+) -> Map<String, Json> {
+    let mut rendered = template.clone();
+    strip_read_only(&mut rendered);
+    if let Some(Json::Array(containers)) = rendered.get_mut("containerDefinitions") {
+        for container in containers.iter_mut().filter_map(Json::as_object_mut) {
+            let name = container
+                .get("name")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
+            if let Some(image) = images.get(name) {
+                container.insert("image".into(), Json::from(image.clone()));
+            }
+        }
+    }
+    rendered
+}
+
+/// Container name → image of a definition.
+pub fn images(definition: &Map<String, Json>) -> BTreeMap<String, String> {
+    containers(definition)
+        .into_iter()
+        .filter_map(|c| {
+            let name = c.get("name")?.as_str()?.to_string();
+            let image = c.get("image")?.as_str()?.to_string();
+            Some((name, image))
+        })
+        .collect()
+}
+
+fn containers(definition: &Map<String, Json>) -> Vec<Map<String, Json>> {
+    definition
+        .get("containerDefinitions")
+        .and_then(Json::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|c| c.as_object().cloned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Fields that are not part of what a revision means: who registered it, where, when.
+const NOT_COMPARED: &[&str] = &[
+    "family",
+    "tags",
+    "containerDefinitions",
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
+/// A task-level value in comparable form: null and empty lists are absent, sizes are numbers.
+fn comparable(key: &str, value: Option<&Json>) -> Option<Json> {
+    let value = value.filter(|v| !v.is_null())?;
+    if value.as_array().is_some_and(Vec::is_empty) {
+        return None;
+    }
+    let normalized = match (key, value.as_str()) {
+        ("cpu", Some(text)) => normalize_cpu(text).map(Json::from),
+        ("memory", Some(text)) => normalize_memory(text).map(Json::from),
+        _ => None,
+    };
+    Some(normalized.unwrap_or_else(|| drop_nulls(value)))
+}
+
+/// Where `live` differs from `expected` other than in images and ownership fields, as paths
+/// like `memory` or `containerDefinitions[app].environment`. Sorted; empty when in line.
+pub fn drift(expected: &Map<String, Json>, live: &Map<String, Json>) -> Vec<String> {
+    let mut paths = BTreeSet::new();
+    let keys: BTreeSet<&String> = expected.keys().chain(live.keys()).collect();
+    for key in keys {
+        if NOT_COMPARED.contains(&key.as_str()) {
+            continue;
+        }
+        if comparable(key, expected.get(key)) != comparable(key, live.get(key)) {
+            paths.insert(key.clone());
+        }
+    }
+    let context = Context {
+        network_mode: live
+            .get("networkMode")
+            .and_then(Json::as_str)
+            .map(str::to_string),
+        requires_compatibilities: Vec::new(),
+    };
+    let by_name = |definition: &Map<String, Json>| -> BTreeMap<String, Map<String, Json>> {
+        containers(definition)
+            .into_iter()
+            .map(|c| {
+                let name = c
+                    .get("name")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                (name, normalize_container(&c, &context))
+            })
+            .collect()
+    };
+    let expected_containers = by_name(expected);
+    let live_containers = by_name(live);
+    for (name, wanted) in &expected_containers {
+        let Some(actual) = live_containers.get(name) else {
+            paths.insert(format!("containerDefinitions[{name}]"));
+            continue;
+        };
+        let keys: BTreeSet<&String> = wanted.keys().chain(actual.keys()).collect();
+        for key in keys {
+            if key != "image" && wanted.get(key) != actual.get(key) {
+                paths.insert(format!("containerDefinitions[{name}].{key}"));
+            }
+        }
+    }
+    for name in live_containers.keys() {
+        if !expected_containers.contains_key(name) {
+            paths.insert(format!("containerDefinitions[{name}]"));
+        }
+    }
+    paths.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn definition(value: Json) -> Map<String, Json> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn render_injects_images_and_keeps_everything_else() {
+        let template = definition(json!({
+            "taskDefinitionArn": "arn:x:1", "revision": 1, "status": "ACTIVE", "family": "web-template",
+            "pidMode": "task", "ipcMode": "none", "futureField": {"a": 1},
+            "containerDefinitions": [
+                {"name": "app", "image": "placeholder", "environment": [{"name": "A", "value": "1"}]},
+                {"name": "sidecar", "image": "envoy:1"}
+            ]
+        }));
+        let images = BTreeMap::from([("app".to_string(), "repo:v1".to_string())]);
+        let rendered = render(&template, &images);
+        assert!(!rendered.contains_key("taskDefinitionArn"));
+        assert!(!rendered.contains_key("revision"));
+        assert_eq!(rendered["pidMode"], "task");
+        assert_eq!(rendered["futureField"], json!({"a": 1}));
+        assert_eq!(rendered["containerDefinitions"][0]["image"], "repo:v1");
+        assert_eq!(rendered["containerDefinitions"][1]["image"], "envoy:1");
+        assert_eq!(
+            super::images(&rendered),
+            BTreeMap::from([
+                ("app".into(), "repo:v1".into()),
+                ("sidecar".into(), "envoy:1".into())
+            ])
+        );
+    }
+
+    #[test]
+    fn drift_ignores_images_ownership_and_aws_defaults() {
+        let expected = definition(
+            json!({"family": "web-template", "cpu": ".25 vCPU", "networkMode": "awsvpc",
+            "containerDefinitions": [{"name": "app", "image": "placeholder", "portMappings": [{"containerPort": 80}]}]}),
+        );
+        let live = definition(
+            json!({"family": "web", "cpu": "256", "networkMode": "awsvpc", "revision": 9,
+            "volumes": [], "containerDefinitions": [{"name": "app", "image": "repo:v1", "essential": true, "cpu": 0,
+            "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}]}]}),
+        );
+        assert!(
+            drift(&expected, &live).is_empty(),
+            "{:?}",
+            drift(&expected, &live)
+        );
+    }
+
+    #[test]
+    fn drift_names_hand_edits() {
+        let expected = definition(json!({"memory": "512",
+            "containerDefinitions": [{"name": "app", "image": "x", "environment": [{"name": "A", "value": "1"}]}]}));
+        let live = definition(json!({"memory": "1024",
+            "containerDefinitions": [{"name": "app", "image": "y", "environment": [{"name": "A", "value": "2"}]},
+                                     {"name": "debug", "image": "busybox"}]}));
+        assert_eq!(
+            drift(&expected, &live),
+            vec![
+                "containerDefinitions[app].environment",
+                "containerDefinitions[debug]",
+                "memory"
+            ]
+        );
+    }
+}
