@@ -4,6 +4,7 @@
 
 mod config;
 mod deployed_revision;
+mod task_blocks;
 mod template;
 mod values;
 

@@ -19,6 +19,7 @@ use crate::plugin::path::AttributePath;
 use crate::plugin::schema::{Attribute, Block, Mode, Schema};
 use crate::plugin::value::{self, Type, Value};
 use crate::provider::Shared;
+use crate::provider::task_blocks;
 use crate::provider::values;
 use crate::taskdef;
 
@@ -35,6 +36,13 @@ const REVISION_ARGUMENTS: &[&str] = &[
     "task_role_arn",
     "pid_mode",
     "ipc_mode",
+    "enable_fault_injection",
+    "volume",
+    "placement_constraints",
+    "proxy_configuration",
+    "runtime_platform",
+    "ephemeral_storage",
+    "inference_accelerator",
 ];
 
 /// Computed attributes that a new revision changes.
@@ -86,12 +94,18 @@ pub(crate) fn schema() -> Schema {
                 optional("deploy_family", Type::String,
                     "Family `ecstpl deploy` registers deployed revisions into, e.g. `web`. Recorded as the `ecstpl:deploy-family` tag; changing it re-tags the template revision without registering a new one."),
                 optional("tags", Type::map(Type::String), "Tags on the template revision. Keys starting with `ecstpl:` are reserved."),
+                optional("enable_fault_injection", Type::Bool, "Enable fault injection (FIS) for tasks of this definition."),
                 optional("skip_destroy", Type::Bool, "Keep the template revision registered when the resource is destroyed."),
+                optional("deregister_superseded", Type::Bool,
+                    "Deregister superseded template revisions after an update registers a new one (default `true`). Only revisions tagged `ecstpl:role=template` are ever deregistered; a revision somebody else registered into the family is left alone."),
+                optional("keep_superseded_revisions", Type::Number,
+                    "With `deregister_superseded`, how many of the newest superseded template revisions stay ACTIVE (default 0), e.g. to roll back by hand."),
                 computed("tags_all", Type::map(Type::String), "`tags` merged over the provider's `default_tags`."),
                 computed("arn", Type::String, "ARN of the current template revision."),
                 computed("arn_without_revision", Type::String, "ARN of the family, without the revision number."),
                 computed("revision", Type::Number, "Revision number of the current template revision."),
             ],
+            blocks: task_blocks::blocks(),
             ..Block::default()
         },
     }
@@ -210,7 +224,7 @@ impl Resource for TemplateResource {
                 Ok(revision) => {
                     response.new_state = state_after_register(planned, &revision);
                     if !prior.is_null() {
-                        supersede(&ecs, prior, &mut response.diagnostics).await;
+                        supersede(&ecs, planned, revision.arn(), &mut response.diagnostics).await;
                     }
                 }
                 Err(diags) => response.diagnostics.extend(diags),
@@ -288,7 +302,19 @@ fn empty_state() -> Value {
     let Type::Object(attributes) = schema().value_type() else {
         return Value::Null;
     };
-    Value::Object(attributes.into_keys().map(|k| (k, Value::Null)).collect())
+    Value::Object(
+        attributes
+            .into_iter()
+            .map(|(name, ty)| {
+                // An absent list of blocks is an empty list, never null.
+                let value = match ty {
+                    Type::List(_) => Value::List(Vec::new()),
+                    _ => Value::Null,
+                };
+                (name, value)
+            })
+            .collect(),
+    )
 }
 
 fn normalize_context(state: &Value) -> taskdef::Context {
@@ -386,6 +412,13 @@ fn validate(config: &Value) -> Diagnostics {
                 "Tasks on FARGATE must use network_mode = \"awsvpc\".",
             );
         }
+    }
+    if values::integer(config, "keep_superseded_revisions").is_some_and(|n| n < 0) {
+        diags.error_at(
+            AttributePath::root("keep_superseded_revisions"),
+            "Invalid keep_superseded_revisions",
+            "keep_superseded_revisions counts revisions to keep: 0 or more. To keep every revision, set deregister_superseded = false.",
+        );
     }
     if let Some(tags) = config.get_attr("tags").and_then(Value::as_map) {
         for key in tags.keys() {
@@ -578,6 +611,10 @@ fn register_request(planned: &Value) -> Result<Map<String, Json>, Diagnostics> {
             request.insert(key.into(), Json::from(text));
         }
     }
+    if let Some(enabled) = values::boolean(planned, "enable_fault_injection") {
+        request.insert("enableFaultInjection".into(), Json::from(enabled));
+    }
+    task_blocks::to_request(planned, &mut request);
     let compatibilities = values::strings(planned, "requires_compatibilities");
     if !compatibilities.is_empty() {
         request.insert(
@@ -623,26 +660,46 @@ fn arn_without_revision(arn: &str) -> String {
     }
 }
 
-/// After an update registered a new revision, the old template revision is deregistered, but
-/// only if it is ecstpl's own template revision (never one somebody else registered).
-async fn supersede(ecs: &Ecs, prior: &Value, diags: &mut Diagnostics) {
-    let Some(old_arn) = values::string(prior, "arn") else {
+/// After an update registered `new_arn`, superseded template revisions of the family are
+/// deregistered (all but the newest `keep_superseded_revisions`), but only ecstpl's own
+/// template revisions: never one somebody else registered into the family.
+async fn supersede(ecs: &Ecs, planned: &Value, new_arn: &str, diags: &mut Diagnostics) {
+    if values::boolean(planned, "deregister_superseded") == Some(false) {
         return;
-    };
-    match ecs.describe_task_definition(&old_arn).await {
-        Ok(Some(old)) if old.is_active() && is_own_template(&old) => {
-            if let Err(err) = ecs.deregister_task_definition(&old_arn).await {
-                diags.warning(
-                    "Could not deregister the superseded template revision",
-                    format!("{old_arn} stays ACTIVE: {err}"),
-                );
-            }
+    }
+    let keep = values::integer(planned, "keep_superseded_revisions")
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let family = values::string(planned, "family").unwrap_or_default();
+    let mut active = match ecs.list_revisions(&family, true).await {
+        Ok(arns) => arns,
+        Err(err) => {
+            diags.warning(
+                "Could not list superseded template revisions",
+                format!("They stay ACTIVE: {err}"),
+            );
+            return;
         }
-        Ok(_) => {}
-        Err(err) => diags.warning(
-            "Could not check the superseded template revision",
-            format!("{old_arn} was left as it is: {err}"),
-        ),
+    };
+    active.retain(|arn| arn != new_arn);
+    // Newest first; the newest `keep` stay.
+    active.reverse();
+    for old_arn in active.into_iter().skip(keep) {
+        match ecs.describe_task_definition(&old_arn).await {
+            Ok(Some(old)) if old.is_active() && is_own_template(&old) => {
+                if let Err(err) = ecs.deregister_task_definition(&old_arn).await {
+                    diags.warning(
+                        "Could not deregister a superseded template revision",
+                        format!("{old_arn} stays ACTIVE: {err}"),
+                    );
+                }
+            }
+            Ok(_) => {}
+            Err(err) => diags.warning(
+                "Could not check a superseded template revision",
+                format!("{old_arn} was left as it is: {err}"),
+            ),
+        }
     }
 }
 
@@ -793,6 +850,19 @@ fn state_from_revision(
     ] {
         state.set_attr(attribute, values::optional_string(live_str(key).as_deref()));
     }
+
+    let fault_injection = live.get("enableFaultInjection").and_then(Json::as_bool);
+    let keep_null =
+        values::boolean(prior, "enable_fault_injection").is_none() && fault_injection != Some(true);
+    state.set_attr(
+        "enable_fault_injection",
+        if keep_null {
+            Value::Null
+        } else {
+            Value::Bool(fault_injection.unwrap_or(false))
+        },
+    );
+    task_blocks::from_revision(live, prior, &mut state);
 
     let compatibilities = context.requires_compatibilities.clone();
     let prior_compatibilities = prior.get_attr("requires_compatibilities");
