@@ -278,7 +278,7 @@ impl Resource for TemplateResource {
                     );
                 }
                 response.state = state_from_revision(
-                    &empty_state(),
+                    &Value::Null,
                     &revision,
                     self.shared.default_tags().unwrap_or_default(),
                 );
@@ -508,9 +508,25 @@ fn plan(request: &PlanRequest, default_tags: Option<BTreeMap<String, String>>) -
         }
     }
 
-    let changed =
-        |planned: &Value, attribute: &str| planned.get_attr(attribute) != prior.get_attr(attribute);
-    let new_revision = REVISION_ARGUMENTS.iter().any(|a| changed(planned, a));
+    let changed = |planned: &Value, attribute: &str| {
+        let (now, before) = (planned.get_attr(attribute), prior.get_attr(attribute));
+        // No network mode and "bridge" are the same task definition to ECS.
+        if attribute == "network_mode" {
+            let mode =
+                |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("bridge").to_string();
+            return mode(now) != mode(before) || now.is_some_and(Value::is_unknown);
+        }
+        now != before
+    };
+    let changed_arguments: Vec<&str> = REVISION_ARGUMENTS
+        .iter()
+        .copied()
+        .filter(|a| changed(planned, a))
+        .collect();
+    let new_revision = !changed_arguments.is_empty();
+    if new_revision {
+        tracing::debug!(changed = ?changed_arguments, "plan registers a new template revision");
+    }
     let family_changed = changed(planned, "family");
     if new_revision {
         for attribute in REVISION_OUTPUTS {
@@ -790,9 +806,11 @@ fn state_from_revision(
 
     let network_mode = live_str("networkMode");
     let prior_network_mode = values::string(prior, "network_mode");
-    // ECS reports "bridge" for a definition registered without a network mode.
+    // ECS reports "bridge" for a definition registered without a network mode; keep the
+    // user's null. On import there is no user value yet: take what ECS says.
+    let importing = prior.is_null();
     let network_mode_value = match (&prior_network_mode, &network_mode) {
-        (None, Some(mode)) if mode == "bridge" => Value::Null,
+        (None, Some(mode)) if mode == "bridge" && !importing => Value::Null,
         (_, mode) => values::optional_string(mode.as_deref()),
     };
     state.set_attr("network_mode", network_mode_value);

@@ -1,0 +1,358 @@
+//! What plans of `ecstpl_template` show, with real Terraform against moto: a one-variable
+//! change is an in-place update showing that variable and the computed arn/revision only;
+//! default_tags merge into tags_all with no diff; superseded revisions are deregistered only
+//! when they are ecstpl's own; import of every id form plans clean.
+
+mod support;
+
+use aws_sdk_ecs::types::{ContainerDefinition, Tag, TaskDefinitionField};
+use serde_json::Value as Json;
+use support::{Moto, Terraform, Workspace, ecs_client, terraform_binaries};
+
+fn newest_terraform() -> Terraform {
+    terraform_binaries().remove(0)
+}
+
+fn template(log_level: &str, extra: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    ecstpl = {{ source = "ecstpl/ecstpl" }}
+  }}
+}}
+
+provider "ecstpl" {{
+  region = "us-east-1"
+  default_tags {{
+    tags = {{ owner = "platform", env = "default" }}
+  }}
+}}
+
+resource "ecstpl_template" "web" {{
+  family        = "web-template"
+  deploy_family = "web"
+  cpu           = "256"
+  memory        = "512"
+  network_mode  = "awsvpc"
+  tags          = {{ env = "prod", service = "web" }}
+  {extra}
+
+  container_definitions = jsonencode([{{
+    name         = "app"
+    image        = "placeholder"
+    essential    = true
+    portMappings = [{{ containerPort = 8080 }}]
+    environment = [
+      {{ name = "LOG_LEVEL", value = "{log_level}" }},
+      {{ name = "PORT", value = "8080" }},
+    ]
+  }}])
+
+  volume {{
+    name      = "scratch"
+    host_path = "/tmp/scratch"
+  }}
+}}
+"#
+    )
+}
+
+async fn status(ecs: &aws_sdk_ecs::Client, id: &str) -> String {
+    ecs.describe_task_definition()
+        .task_definition(id)
+        .send()
+        .await
+        .unwrap()
+        .task_definition()
+        .and_then(|t| t.status())
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn one_variable_change_shows_that_variable_and_the_new_revision_only() {
+    let moto = Moto::start();
+    let workspace = Workspace::new(&newest_terraform(), &moto.endpoint());
+    workspace.write("main.tf", &template("info", ""));
+    workspace.apply(&[]);
+    workspace.write("main.tf", &template("debug", ""));
+
+    let plan = workspace.plan_json(&[]);
+    let changes = plan["resource_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1);
+    let change = &changes[0]["change"];
+    assert_eq!(change["actions"], serde_json::json!(["update"]));
+    let before = change["before"].as_object().unwrap();
+    let after = change["after"].as_object().unwrap();
+    let unknown = change["after_unknown"].as_object().unwrap();
+    let mut changed: Vec<&str> = before
+        .keys()
+        .filter(|k| unknown.get(*k) == Some(&Json::Bool(true)) || before.get(*k) != after.get(*k))
+        .map(String::as_str)
+        .collect();
+    changed.sort();
+    assert_eq!(changed, vec!["arn", "container_definitions", "revision"]);
+    let old: Json =
+        serde_json::from_str(before["container_definitions"].as_str().unwrap()).unwrap();
+    let new: Json = serde_json::from_str(after["container_definitions"].as_str().unwrap()).unwrap();
+    let old_env = &old[0]["environment"];
+    let new_env = &new[0]["environment"];
+    assert_eq!(old_env[1], new_env[1], "PORT is unchanged");
+    assert_eq!(old_env[0]["value"], "info");
+    assert_eq!(new_env[0]["value"], "debug");
+    let mut old_rest = old.clone();
+    let mut new_rest = new.clone();
+    old_rest[0]["environment"] = Json::Null;
+    new_rest[0]["environment"] = Json::Null;
+    assert_eq!(old_rest, new_rest, "nothing but the variable differs");
+
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 2);
+    let text = &output.stdout;
+    assert!(text.contains("update in-place"), "{text}");
+    assert!(text.contains("~ value = \"info\" -> \"debug\""), "{text}");
+    assert!(text.contains("~ revision"), "{text}");
+    assert!(text.contains("~ arn "), "{text}");
+    assert!(!text.contains("~ memory"), "{text}");
+    assert!(!text.contains("~ tags"), "{text}");
+    assert!(!text.contains("~ volume"), "{text}");
+    assert!(!text.contains("forces replacement"), "{text}");
+}
+
+#[test]
+fn default_tags_merge_into_tags_all_and_plan_clean() {
+    let moto = Moto::start();
+    let workspace = Workspace::new(&newest_terraform(), &moto.endpoint());
+    workspace.write("main.tf", &template("info", ""));
+    let plan = workspace.plan_json(&[]);
+    let after = &plan["resource_changes"][0]["change"]["after"];
+    assert_eq!(
+        after["tags_all"],
+        serde_json::json!({"env": "prod", "owner": "platform", "service": "web"}),
+        "resource tags win over default_tags"
+    );
+    workspace.apply(&[]);
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tag_only_change_retags_the_same_revision() {
+    let moto = Moto::start();
+    let ecs = ecs_client(&moto.endpoint()).await;
+    let workspace = Workspace::new(&newest_terraform(), &moto.endpoint());
+    workspace.write("main.tf", &template("info", ""));
+    workspace.apply(&[]);
+    workspace.write(
+        "main.tf",
+        &template("info", "").replace("service = \"web\"", "service = \"web2\""),
+    );
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 2);
+    assert!(
+        !output.stdout.contains("known after apply"),
+        "arn stays known: {}",
+        output.stdout
+    );
+    workspace.apply(&[]);
+    let described = ecs
+        .describe_task_definition()
+        .task_definition("web-template")
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.task_definition().unwrap().revision(),
+        1,
+        "no new revision"
+    );
+    assert!(
+        described
+            .tags()
+            .iter()
+            .any(|t| t.key() == Some("service") && t.value() == Some("web2"))
+    );
+    let (code, _) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn superseded_revisions_default_deregister_keep_and_foreign_ones_stay() {
+    let moto = Moto::start();
+    let ecs = ecs_client(&moto.endpoint()).await;
+    let workspace = Workspace::new(&newest_terraform(), &moto.endpoint());
+    workspace.write("main.tf", &template("a", ""));
+    workspace.apply(&[]);
+    // Somebody else registers into the template family (no ecstpl tags): revision 2.
+    ecs.register_task_definition()
+        .family("web-template")
+        .memory("256")
+        .container_definitions(ContainerDefinition::builder().name("x").image("y").build())
+        .tags(Tag::builder().key("owner").value("someone-else").build())
+        .send()
+        .await
+        .unwrap();
+
+    // Default: the superseded template revision 1 is deregistered; revision 2 is not ours.
+    workspace.write("main.tf", &template("b", ""));
+    workspace.apply(&[]);
+    assert_eq!(status(&ecs, "web-template:1").await, "INACTIVE");
+    assert_eq!(
+        status(&ecs, "web-template:2").await,
+        "ACTIVE",
+        "a foreign revision is never deregistered"
+    );
+    assert_eq!(status(&ecs, "web-template:3").await, "ACTIVE");
+
+    // Keeping: deregister_superseded = false leaves revision 3 ACTIVE.
+    workspace.write("main.tf", &template("c", "deregister_superseded = false"));
+    workspace.apply(&[]);
+    assert_eq!(status(&ecs, "web-template:3").await, "ACTIVE");
+    assert_eq!(status(&ecs, "web-template:4").await, "ACTIVE");
+
+    // Keep the newest one superseded revision: 4 stays, 3 goes.
+    workspace.write("main.tf", &template("d", "keep_superseded_revisions = 1"));
+    workspace.apply(&[]);
+    assert_eq!(status(&ecs, "web-template:3").await, "INACTIVE");
+    assert_eq!(status(&ecs, "web-template:4").await, "ACTIVE");
+    assert_eq!(status(&ecs, "web-template:5").await, "ACTIVE");
+    assert_eq!(status(&ecs, "web-template:2").await, "ACTIVE");
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}
+
+const IMPORTED: &str = r#"
+terraform {
+  required_providers {
+    ecstpl = { source = "ecstpl/ecstpl" }
+  }
+}
+
+provider "ecstpl" {
+  region = "us-east-1"
+}
+
+resource "ecstpl_template" "imported" {
+  family       = "legacy-template"
+  memory       = "512"
+  network_mode = "bridge"
+  container_definitions = jsonencode([{
+    name         = "app"
+    image        = "nginx:placeholder"
+    portMappings = [{ containerPort = 80, hostPort = 8080 }]
+  }])
+  tags = { team = "legacy" }
+}
+"#;
+
+async fn register_legacy(ecs: &aws_sdk_ecs::Client) -> String {
+    let registered = ecs
+        .register_task_definition()
+        .family("legacy-template")
+        .memory("512")
+        .network_mode(aws_sdk_ecs::types::NetworkMode::Bridge)
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image("nginx:placeholder")
+                .essential(true)
+                .cpu(0)
+                .port_mappings(
+                    aws_sdk_ecs::types::PortMapping::builder()
+                        .container_port(80)
+                        .host_port(8080)
+                        .protocol(aws_sdk_ecs::types::TransportProtocol::Tcp)
+                        .build(),
+                )
+                .build(),
+        )
+        .tags(Tag::builder().key("team").value("legacy").build())
+        .tags(Tag::builder().key("ecstpl:role").value("template").build())
+        .send()
+        .await
+        .unwrap();
+    registered
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_by_arn_family_revision_and_family_then_plan_clean() {
+    let moto = Moto::start();
+    let ecs = ecs_client(&moto.endpoint()).await;
+    let arn = register_legacy(&ecs).await;
+    for terraform in terraform_binaries() {
+        for id in [arn.as_str(), "legacy-template:1", "legacy-template"] {
+            let workspace = Workspace::new(&terraform, &moto.endpoint());
+            workspace.write("main.tf", IMPORTED);
+            let output = workspace.run(&[
+                "import",
+                "-input=false",
+                "-no-color",
+                "ecstpl_template.imported",
+                id,
+            ]);
+            assert!(
+                output.success(),
+                "Terraform {} import {id}:\n{}",
+                terraform.version,
+                output.combined()
+            );
+            let (code, output) = workspace.plan_detailed_exitcode(&[]);
+            assert_eq!(
+                code,
+                0,
+                "Terraform {} after import {id}:\n{}",
+                terraform.version,
+                output.combined()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_block_plans_clean_on_terraform_with_config_driven_import() {
+    let moto = Moto::start();
+    let ecs = ecs_client(&moto.endpoint()).await;
+    register_legacy(&ecs).await;
+    for terraform in terraform_binaries() {
+        // `import {}` blocks exist since Terraform 1.5.
+        let minor: u32 = terraform
+            .version
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        if minor < 5 {
+            continue;
+        }
+        let workspace = Workspace::new(&terraform, &moto.endpoint());
+        workspace.write(
+            "main.tf",
+            &format!("{IMPORTED}\nimport {{\n  to = ecstpl_template.imported\n  id = \"legacy-template\"\n}}\n"),
+        );
+        let (code, output) = workspace.plan_detailed_exitcode(&[]);
+        assert_eq!(code, 2, "{}", output.combined());
+        assert!(
+            output
+                .stdout
+                .contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+            "{}",
+            output.stdout
+        );
+        workspace.apply(&[]);
+        let (code, output) = workspace.plan_detailed_exitcode(&[]);
+        assert_eq!(
+            code,
+            0,
+            "Terraform {}:\n{}",
+            terraform.version,
+            output.combined()
+        );
+    }
+}
