@@ -393,13 +393,14 @@ fn validate(config: &Value) -> Diagnostics {
                     diags.error_at(AttributePath::root("memory"), "Invalid Fargate task size", message);
                 }
             }
+            // The missing attribute has no line to point at; the one that requires it does.
             (None, _) if !values::is_unknown(config, "cpu") => diags.error_at(
-                AttributePath::root("cpu"),
+                AttributePath::root("requires_compatibilities"),
                 "Fargate needs a task cpu",
                 "requires_compatibilities includes FARGATE, which requires task-level cpu and memory.",
             ),
             (_, None) if !values::is_unknown(config, "memory") => diags.error_at(
-                AttributePath::root("memory"),
+                AttributePath::root("requires_compatibilities"),
                 "Fargate needs a task memory",
                 "requires_compatibilities includes FARGATE, which requires task-level cpu and memory.",
             ),
