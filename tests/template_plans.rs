@@ -356,3 +356,44 @@ async fn import_block_plans_clean_on_terraform_with_config_driven_import() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_after_registering_keeps_the_new_revision_in_state() {
+    use support::proxy::{Fault, RecordingProxy};
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let ecs = ecs_client(&moto.endpoint()).await;
+    let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
+    let retries_once = |level: &str| {
+        template(level, "").replace(
+            "region = \"us-east-1\"",
+            "region = \"us-east-1\"\n  max_retries = 1",
+        )
+    };
+    workspace.write("main.tf", &retries_once("a"));
+    workspace.apply(&[]);
+    // Deregistering the superseded revision fails; the new revision exists all the same.
+    proxy.inject(Fault::ServerError {
+        operation: Some("DeregisterTaskDefinition".into()),
+        times: 10,
+    });
+    workspace.write("main.tf", &retries_once("b"));
+    let output = workspace.apply(&[]);
+    assert!(
+        output
+            .combined()
+            .contains("Could not deregister a superseded template revision"),
+        "{}",
+        output.combined()
+    );
+    assert_eq!(status(&ecs, "web-template:2").await, "ACTIVE");
+    assert_eq!(
+        status(&ecs, "web-template:1").await,
+        "ACTIVE",
+        "left for the next update to clean up"
+    );
+    let state = workspace.run(&["state", "show", "-no-color", "ecstpl_template.web"]);
+    assert!(state.stdout.contains("web-template:2"), "{}", state.stdout);
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}

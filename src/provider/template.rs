@@ -362,6 +362,26 @@ fn validate(config: &Value) -> Diagnostics {
     }
     let cpu = values::string(config, "cpu");
     let memory = values::string(config, "memory");
+    // ECS refuses a container without memory or memoryReservation unless the task sets memory.
+    let task_memory_absent = config.get_attr("memory").is_none_or(Value::is_null);
+    if task_memory_absent
+        && let Some(containers) = values::string(config, "container_definitions")
+            .and_then(|text| taskdef::parse_container_definitions(&text).ok())
+    {
+        for (index, container) in containers.iter().enumerate() {
+            let has = |key: &str| container.get(key).is_some_and(|v| !v.is_null());
+            if !has("memory") && !has("memoryReservation") {
+                let name = container.get("name").and_then(Json::as_str).unwrap_or("?");
+                diags.error_at(
+                        AttributePath::root("container_definitions"),
+                        "Missing memory",
+                        format!(
+                            "At containerDefinitions[{index}]: container {name:?} sets neither memory nor memoryReservation, and the task sets no memory; ECS requires one of them. Set the task's memory, or the container's."
+                        ),
+                    );
+            }
+        }
+    }
     if let Some(cpu) = &cpu
         && taskdef::normalize_cpu(cpu).is_none()
     {

@@ -69,6 +69,8 @@ struct State {
     injected: u32,
     /// None: responses pass through untouched.
     rollout: Option<Rollout>,
+    /// Rewrite task definitions in responses the way ECS stores them.
+    ecs_rewrites: bool,
     /// Service name → its deployments, newest first.
     deployments: std::collections::HashMap<String, Vec<SimulatedDeployment>>,
     next_id: u32,
@@ -306,6 +308,13 @@ impl RecordingProxy {
         self.state.lock().expect("proxy state").rollout = Some(rollout);
     }
 
+    /// From now on, task definitions in responses look the way ECS returns them: defaults
+    /// filled in (`essential`, `cpu: 0`, port protocol and host port, empty lists), task size in
+    /// units, environment sorted. moto returns what it was given.
+    pub fn rewrite_like_ecs(&self) {
+        self.state.lock().expect("proxy state").ecs_rewrites = true;
+    }
+
     /// How many faults were injected so far.
     pub fn injected(&self) -> u32 {
         self.state.lock().expect("proxy state").injected
@@ -390,6 +399,21 @@ fn simulate(
     body: &[u8],
 ) -> Result<Option<Vec<u8>>, ProxyError> {
     let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
+    if state.ecs_rewrites
+        && matches!(
+            operation,
+            "DescribeTaskDefinition" | "RegisterTaskDefinition"
+        )
+    {
+        let mut response: serde_json::Value = match serde_json::from_slice(body) {
+            Ok(value) => value,
+            Err(_) => return Ok(None),
+        };
+        if let Some(definition) = response.get_mut("taskDefinition") {
+            rewrite_like_ecs(definition);
+        }
+        return Ok(Some(serde_json::to_vec(&response)?));
+    }
     if state.rollout.is_none() {
         return Ok(None);
     }
@@ -442,5 +466,58 @@ fn simulate(
             Ok(Some(serde_json::to_vec(&response)?))
         }
         _ => Ok(None),
+    }
+}
+
+/// What ECS does to a registered task definition, as its responses show.
+fn rewrite_like_ecs(definition: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let awsvpc = definition["networkMode"] == "awsvpc";
+    for (key, factor) in [("cpu", "vcpu"), ("memory", "gb")] {
+        if let Some(text) = definition[key].as_str() {
+            let lower = text.to_ascii_lowercase();
+            if let Some(number) = lower.strip_suffix(factor).map(str::trim)
+                && let Ok(n) = number.parse::<f64>()
+            {
+                definition[key] = Value::from(((n * 1024.0) as i64).to_string());
+            }
+        }
+    }
+    if definition.get("networkMode").is_none_or(Value::is_null) {
+        definition["networkMode"] = json!("bridge");
+    }
+    let Some(containers) = definition["containerDefinitions"].as_array_mut() else {
+        return;
+    };
+    for container in containers.iter_mut().filter_map(Value::as_object_mut) {
+        container.retain(|_, v| !v.is_null());
+        container.entry("essential").or_insert(json!(true));
+        container.entry("cpu").or_insert(json!(0));
+        for key in [
+            "portMappings",
+            "environment",
+            "mountPoints",
+            "volumesFrom",
+            "systemControls",
+        ] {
+            container.entry(key).or_insert(json!([]));
+        }
+        if let Some(Value::Array(mappings)) = container.get_mut("portMappings") {
+            for mapping in mappings.iter_mut().filter_map(Value::as_object_mut) {
+                mapping.entry("protocol").or_insert(json!("tcp"));
+                let port = mapping.get("containerPort").cloned().unwrap_or(json!(0));
+                if awsvpc {
+                    mapping.entry("hostPort").or_insert(port);
+                }
+            }
+        }
+        if let Some(Value::Array(environment)) = container.get_mut("environment") {
+            environment.sort_by_key(|e| e["name"].as_str().unwrap_or_default().to_string());
+        }
+        if let Some(Value::Object(health)) = container.get_mut("healthCheck") {
+            health.entry("interval").or_insert(json!(30));
+            health.entry("retries").or_insert(json!(3));
+            health.entry("timeout").or_insert(json!(5));
+        }
     }
 }
