@@ -141,7 +141,7 @@ impl Resource for TemplateResource {
         }
         match value::decode_json(&request.raw_state, &schema.value_type()) {
             Ok(state) => UpgradeResponse {
-                state,
+                state: with_empty_block_lists(state),
                 diagnostics: Diagnostics::new(),
             },
             Err(err) => UpgradeResponse {
@@ -295,6 +295,22 @@ impl Resource for TemplateResource {
         }
         response
     }
+}
+
+/// State stored before a block list existed has no entry for it; Terraform wants an empty
+/// list there, never null.
+fn with_empty_block_lists(mut state: Value) -> Value {
+    if state.is_null() {
+        return state;
+    }
+    for block in task_blocks::blocks() {
+        if block.nesting == crate::plugin::schema::Nesting::List
+            && state.get_attr(&block.name).is_none_or(Value::is_null)
+        {
+            state.set_attr(block.name.clone(), Value::List(Vec::new()));
+        }
+    }
+    state
 }
 
 /// A state object with every attribute null.
@@ -951,6 +967,52 @@ fn state_from_revision(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn state_stored_before_the_block_arguments_existed_upgrades() {
+        // Version 0 state as the first release stored it: no block lists, no policy arguments.
+        let raw = br#"{"id":"web-template","family":"web-template","container_definitions":"[]",
+            "arn":"arn:aws:ecs:us-east-1:1:task-definition/web-template:3","revision":3,
+            "tags":{"team":"web"},"tags_all":{"team":"web"}}"#;
+        let resource = TemplateResource::new(Arc::new(Shared::default()));
+        let upgraded = resource
+            .upgrade(UpgradeRequest {
+                version: 0,
+                raw_state: raw.to_vec(),
+            })
+            .await;
+        assert!(
+            upgraded.diagnostics.is_empty(),
+            "{:?}",
+            upgraded.diagnostics
+        );
+        assert_eq!(
+            upgraded.state.get_attr("revision").and_then(Value::as_i64),
+            Some(3)
+        );
+        assert_eq!(
+            upgraded.state.get_attr("volume"),
+            Some(&Value::List(vec![]))
+        );
+        assert_eq!(
+            upgraded.state.get_attr("proxy_configuration"),
+            Some(&Value::Null)
+        );
+        // And it encodes for Terraform with the current schema.
+        crate::plugin::value::encode(&upgraded.state, &schema().value_type()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn state_from_a_newer_schema_is_refused() {
+        let resource = TemplateResource::new(Arc::new(Shared::default()));
+        let upgraded = resource
+            .upgrade(UpgradeRequest {
+                version: 99,
+                raw_state: b"{}".to_vec(),
+            })
+            .await;
+        assert!(upgraded.diagnostics.has_errors());
+    }
 
     #[test]
     fn arn_without_revision_strips_only_a_revision_number() {
