@@ -232,19 +232,26 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(terraform: &Terraform, ecs_endpoint: &str) -> Workspace {
-        let dir = tempfile::tempdir().expect("temp dir");
         let provider_dir = Path::new(PROVIDER_BINARY)
             .parent()
             .expect("provider binary directory");
+        let cli_config = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.display()
+        );
+        Workspace::with_cli_config(terraform, ecs_endpoint, &cli_config)
+    }
+
+    /// A workspace with its own CLI configuration (provider installation) instead of the
+    /// `dev_overrides` one.
+    pub fn with_cli_config(
+        terraform: &Terraform,
+        ecs_endpoint: &str,
+        cli_config_text: &str,
+    ) -> Workspace {
+        let dir = tempfile::tempdir().expect("temp dir");
         let cli_config = dir.path().join("cli.tfrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display()
-            ),
-        )
-        .expect("write CLI config");
+        std::fs::write(&cli_config, cli_config_text).expect("write CLI config");
         let env = vec![
             (
                 "TF_CLI_CONFIG_FILE".into(),
