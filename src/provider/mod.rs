@@ -4,6 +4,7 @@
 
 mod config;
 mod deployed_revision;
+pub mod docs;
 mod task_blocks;
 mod template;
 mod values;

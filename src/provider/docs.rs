@@ -1,0 +1,209 @@
+//! Registry documentation generated from the schemas' descriptions, so the docs cannot drift
+//! from the code: `cargo run --example generate-docs` writes `docs/`, and a test fails when
+//! the committed files differ from what this module produces.
+
+use std::fmt::Write as _;
+
+use crate::plugin::framework::Provider as _;
+use crate::plugin::schema::{Attribute, Block, Mode, Nesting, Schema};
+use crate::plugin::value::Type;
+use crate::provider::EcstplProvider;
+
+const PROVIDER_EXAMPLE: &str = include_str!("../../examples/provider/provider.tf");
+const TEMPLATE_EXAMPLE: &str = include_str!("../../examples/resources/ecstpl_template/resource.tf");
+const TEMPLATE_IMPORT: &str = include_str!("../../examples/resources/ecstpl_template/import.sh");
+const TEMPLATE_IMPORT_BLOCK: &str =
+    include_str!("../../examples/resources/ecstpl_template/import-block.tf");
+const DATA_SOURCE_EXAMPLE: &str =
+    include_str!("../../examples/data-sources/ecstpl_deployed_revision/data-source.tf");
+
+/// Every documentation file: (path under `docs/`, contents).
+pub fn registry_docs() -> Vec<(String, String)> {
+    let provider = EcstplProvider::new();
+    let mut files = vec![("index.md".to_string(), index(&provider.schema()))];
+    for resource in provider.resources() {
+        let name = resource.type_name();
+        let short = name.trim_start_matches("ecstpl_");
+        files.push((
+            format!("resources/{short}.md"),
+            page(
+                name,
+                "Resource",
+                &resource.schema(),
+                TEMPLATE_EXAMPLE,
+                Some(import_section()),
+            ),
+        ));
+    }
+    for data_source in provider.data_sources() {
+        let name = data_source.type_name();
+        let short = name.trim_start_matches("ecstpl_");
+        files.push((
+            format!("data-sources/{short}.md"),
+            page(
+                name,
+                "Data Source",
+                &data_source.schema(),
+                DATA_SOURCE_EXAMPLE,
+                None,
+            ),
+        ));
+    }
+    files
+}
+
+fn type_name(ty: &Type) -> String {
+    match ty {
+        Type::String => "String".into(),
+        Type::Number => "Number".into(),
+        Type::Bool => "Boolean".into(),
+        Type::Dynamic => "Dynamic".into(),
+        Type::List(e) => format!("List of {}", type_name(e)),
+        Type::Set(e) => format!("Set of {}", type_name(e)),
+        Type::Map(e) => format!("Map of {}", type_name(e)),
+        Type::Object(_) => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+    }
+}
+
+fn front_matter(title: &str, description: &str) -> String {
+    let first = description
+        .split(". ")
+        .next()
+        .unwrap_or(description)
+        .trim_end_matches('.');
+    format!("---\npage_title: \"{title}\"\nsubcategory: \"\"\ndescription: |-\n  {first}.\n---\n\n")
+}
+
+fn attribute_line(attribute: &Attribute) -> String {
+    format!(
+        "- `{}` ({}) {}\n",
+        attribute.name,
+        type_name(&attribute.ty),
+        attribute.description
+    )
+}
+
+fn block_anchor(path: &str) -> String {
+    format!("nestedblock--{}", path.replace('.', "--"))
+}
+
+fn arguments(block: &Block, path: &str, out: &mut String) {
+    let required: Vec<&Attribute> = block
+        .attributes
+        .iter()
+        .filter(|a| a.mode == Mode::Required)
+        .collect();
+    let optional: Vec<&Attribute> = block
+        .attributes
+        .iter()
+        .filter(|a| matches!(a.mode, Mode::Optional | Mode::OptionalComputed))
+        .collect();
+    let computed: Vec<&Attribute> = block
+        .attributes
+        .iter()
+        .filter(|a| a.mode == Mode::Computed)
+        .collect();
+    if !required.is_empty() {
+        out.push_str("### Required\n\n");
+        for a in required {
+            out.push_str(&attribute_line(a));
+        }
+        out.push('\n');
+    }
+    if !optional.is_empty() || !block.blocks.is_empty() {
+        out.push_str("### Optional\n\n");
+        for a in optional {
+            out.push_str(&attribute_line(a));
+        }
+        for nested in &block.blocks {
+            let kind = match nested.nesting {
+                Nesting::Single => "Block, at most one",
+                Nesting::List => "Block List",
+                Nesting::Set => "Block Set",
+            };
+            let nested_path = if path.is_empty() {
+                nested.name.clone()
+            } else {
+                format!("{path}.{}", nested.name)
+            };
+            let _ = writeln!(
+                out,
+                "- `{}` ({kind}) {} (see [below for nested schema](#{}))",
+                nested.name,
+                nested.block.description,
+                block_anchor(&nested_path)
+            );
+        }
+        out.push('\n');
+    }
+    if !computed.is_empty() {
+        out.push_str("### Read-Only\n\n");
+        for a in computed {
+            out.push_str(&attribute_line(a));
+        }
+        out.push('\n');
+    }
+    for nested in &block.blocks {
+        let nested_path = if path.is_empty() {
+            nested.name.clone()
+        } else {
+            format!("{path}.{}", nested.name)
+        };
+        let _ = writeln!(
+            out,
+            "<a id=\"{}\"></a>\n### Nested Schema for `{nested_path}`\n",
+            block_anchor(&nested_path)
+        );
+        let mut inner = String::new();
+        arguments(&nested.block, &nested_path, &mut inner);
+        out.push_str(
+            &inner
+                .replace("### Required", "Required:")
+                .replace("### Optional", "Optional:")
+                .replace("### Read-Only", "Read-Only:"),
+        );
+    }
+}
+
+fn index(schema: &Schema) -> String {
+    let mut out = front_matter("ecstpl Provider", &schema.block.description);
+    out.push_str("# ecstpl Provider\n\n");
+    out.push_str(
+        "ecstpl makes the ECS task definition template pattern a first-class part of Terraform: \
+         Terraform owns the *template* of a task definition (every piece of infrastructure \
+         configuration, in its own family), CI owns the *image* (`ecstpl deploy` renders the \
+         template with the image into the deploy family), and services point at what is live \
+         through the `ecstpl_deployed_revision` data source, so `terraform plan` stays clean \
+         after every deploy with no `ignore_changes`.\n\n",
+    );
+    out.push_str(&schema.block.description);
+    out.push_str("\n\n## Example Usage\n\n```terraform\n");
+    out.push_str(PROVIDER_EXAMPLE);
+    out.push_str("```\n\n## Tag contract\n\nEvery revision ecstpl registers carries these tags; they are how the Terraform and CI halves find each other.\n\n| tag | on | value |\n|---|---|---|\n| `ecstpl:role` | both | `template` or `deployed` |\n| `ecstpl:deploy-family` | template | the family deployed revisions go to (`deploy_family`) |\n| `ecstpl:template` | deployed | `family:revision` of the template revision it was rendered from |\n| `ecstpl:ci-images` | deployed | comma-separated container names whose image CI set |\n\n## Schema\n\n");
+    arguments(&schema.block, "", &mut out);
+    out.trim_end().to_string() + "\n"
+}
+
+fn import_section() -> String {
+    format!(
+        "## Import\n\nImport takes an ARN, `family:revision`, or a family name (its latest ACTIVE revision):\n\n```shell\n{TEMPLATE_IMPORT}```\n\nWith Terraform 1.5 or later, an `import` block works too:\n\n```terraform\n{TEMPLATE_IMPORT_BLOCK}```\n"
+    )
+}
+
+fn page(name: &str, kind: &str, schema: &Schema, example: &str, extra: Option<String>) -> String {
+    let mut out = front_matter(
+        &format!("{name} {kind} - ecstpl"),
+        &schema.block.description,
+    );
+    let _ = write!(
+        out,
+        "# {name} ({kind})\n\n{}\n\n## Example Usage\n\n```terraform\n{example}```\n\n## Schema\n\n",
+        schema.block.description
+    );
+    arguments(&schema.block, "", &mut out);
+    if let Some(extra) = extra {
+        out.push_str(&extra);
+    }
+    out.trim_end().to_string() + "\n"
+}

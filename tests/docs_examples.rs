@@ -1,0 +1,96 @@
+//! The registry docs in `docs/` are what the schemas say (regenerate with
+//! `cargo run --example generate-docs`), and every example is formatted and valid for real
+//! Terraform.
+
+mod support;
+
+use support::{Moto, Workspace, repo_root, terraform_binaries};
+
+#[test]
+fn docs_are_generated_from_the_current_schemas() {
+    let docs = repo_root().join("docs");
+    let mut stale = Vec::new();
+    for (path, expected) in ecstpl::provider::docs::registry_docs() {
+        let actual = std::fs::read_to_string(docs.join(&path)).unwrap_or_default();
+        if actual != expected {
+            stale.push(path);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "docs are stale: {stale:?}; run `cargo run --example generate-docs` and commit docs/"
+    );
+}
+
+fn example(path: &str) -> String {
+    std::fs::read_to_string(repo_root().join("examples").join(path)).unwrap()
+}
+
+#[test]
+fn examples_are_formatted() {
+    let terraform = terraform_binaries().remove(0);
+    let output = std::process::Command::new(&terraform.path)
+        .args(["fmt", "-check", "-recursive", "-diff"])
+        .arg(repo_root().join("examples"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "terraform fmt -check found unformatted examples:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn examples_validate() {
+    let moto = Moto::start();
+    for terraform in terraform_binaries() {
+        let minor: u32 = terraform
+            .version
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        // The registry's layout splits provider, resource and data source examples into
+        // fragments; together they form one configuration.
+        let workspace = Workspace::new(&terraform, &moto.endpoint());
+        workspace.write("provider.tf", &example("provider/provider.tf"));
+        workspace.write(
+            "resource.tf",
+            &example("resources/ecstpl_template/resource.tf"),
+        );
+        workspace.write(
+            "data-source.tf",
+            &example("data-sources/ecstpl_deployed_revision/data-source.tf"),
+        );
+        if minor >= 5 {
+            // `import` blocks exist since Terraform 1.5.
+            workspace.write(
+                "import.tf",
+                &example("resources/ecstpl_template/import-block.tf"),
+            );
+        }
+        let output = workspace.run(&["validate", "-no-color"]);
+        assert!(
+            output.success(),
+            "Terraform {}: {}",
+            terraform.version,
+            output.combined()
+        );
+
+        let demo = Workspace::new(&terraform, &moto.endpoint());
+        demo.write("main.tf", &example("demo/main.tf"));
+        let output = demo.run(&["validate", "-no-color"]);
+        assert!(
+            output.success(),
+            "Terraform {} demo: {}",
+            terraform.version,
+            output.combined()
+        );
+    }
+    // examples/complete also uses hashicorp/aws (aws_ecs_service), which cannot be installed
+    // without network access; its ecstpl part is the same as the fragments above, and it is
+    // covered by examples_are_formatted.
+}
