@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value as Json};
 
 use crate::taskdef::normalize::{drop_nulls, normalize_container};
-use crate::taskdef::{Context, normalize_cpu, normalize_memory, strip_read_only};
+use crate::taskdef::{Context, READ_ONLY_FIELDS, normalize_cpu, normalize_memory, strip_read_only};
 
 /// The template's definition with read-only fields stripped and `images` (container name →
 /// image) injected. Containers not named keep the template's image. `family` and `tags` are
@@ -57,20 +57,9 @@ fn containers(definition: &Map<String, Json>) -> Vec<Map<String, Json>> {
         .unwrap_or_default()
 }
 
-/// Fields that are not part of what a revision means: who registered it, where, when.
-const NOT_COMPARED: &[&str] = &[
-    "family",
-    "tags",
-    "containerDefinitions",
-    "taskDefinitionArn",
-    "revision",
-    "status",
-    "requiresAttributes",
-    "compatibilities",
-    "registeredAt",
-    "registeredBy",
-    "deregisteredAt",
-];
+/// Task-level fields that are not part of what a revision means (besides the read-only ones):
+/// the family and tags say who owns it; containers are compared one by one.
+const NOT_COMPARED: &[&str] = &["family", "tags", "containerDefinitions"];
 
 /// A task-level value in comparable form: null and empty lists are absent, sizes are numbers.
 fn comparable(key: &str, value: Option<&Json>) -> Option<Json> {
@@ -92,7 +81,7 @@ pub fn drift(expected: &Map<String, Json>, live: &Map<String, Json>) -> Vec<Stri
     let mut paths = BTreeSet::new();
     let keys: BTreeSet<&String> = expected.keys().chain(live.keys()).collect();
     for key in keys {
-        if NOT_COMPARED.contains(&key.as_str()) {
+        if NOT_COMPARED.contains(&key.as_str()) || READ_ONLY_FIELDS.contains(&key.as_str()) {
             continue;
         }
         if comparable(key, expected.get(key)) != comparable(key, live.get(key)) {
