@@ -65,6 +65,14 @@ fn examples_validate() {
             "data-source.tf",
             &example("data-sources/ecstpl_deployed_revision/data-source.tf"),
         );
+        workspace.write(
+            "document.tf",
+            &example("resources/ecstpl_template/document.tf"),
+        );
+        workspace.write(
+            "ecs-task-def.json",
+            &example("resources/ecstpl_template/ecs-task-def.json"),
+        );
         if minor >= 5 {
             // `import` blocks exist since Terraform 1.5.
             workspace.write(

@@ -397,3 +397,103 @@ async fn a_failure_after_registering_keeps_the_new_revision_in_state() {
     let (code, output) = workspace.plan_detailed_exitcode(&[]);
     assert_eq!(code, 0, "{}", output.combined());
 }
+
+fn document_config(log_level: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    ecstpl = {{ source = "ecstpl/ecstpl" }}
+  }}
+}}
+
+provider "ecstpl" {{
+  region = "us-east-1"
+  default_tags {{
+    tags = {{ owner = "platform" }}
+  }}
+}}
+
+resource "ecstpl_template" "api" {{
+  family          = "api-template"
+  deploy_family   = "api"
+  tags            = {{ env = "prod" }}
+  task_definition = jsonencode({{
+    family                  = "placeholder-family-is-ignored"
+    networkMode             = "awsvpc"
+    requiresCompatibilities = ["FARGATE"]
+    cpu                     = ".25 vCPU"
+    memory                  = "512"
+    pidMode                 = "task"
+    containerDefinitions = [{{
+      name         = "api"
+      image        = "placeholder"
+      portMappings = [{{ containerPort = 3000 }}]
+      environment  = [{{ name = "LOG_LEVEL", value = "{log_level}" }}]
+    }}]
+    tags = [{{ key = "service", value = "api" }}]
+  }})
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn task_definition_document_registers_plans_clean_and_updates_in_place() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    proxy.rewrite_like_ecs();
+    let ecs = ecs_client(&moto.endpoint()).await;
+    let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
+    workspace.write("main.tf", &document_config("info"));
+    workspace.apply(&[]);
+    let described = ecs
+        .describe_task_definition()
+        .task_definition("api-template:1")
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    let definition = described.task_definition().unwrap();
+    assert_eq!(definition.family(), Some("api-template"));
+    assert_eq!(definition.cpu(), Some("256"));
+    assert_eq!(definition.pid_mode().map(|m| m.as_str()), Some("task"));
+    let tag = |key: &str| {
+        described
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value().map(str::to_string))
+    };
+    assert_eq!(
+        tag("service").as_deref(),
+        Some("api"),
+        "the document's tags are registered"
+    );
+    assert_eq!(tag("env").as_deref(), Some("prod"));
+    assert_eq!(tag("owner").as_deref(), Some("platform"));
+    assert_eq!(tag("ecstpl:role").as_deref(), Some("template"));
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+
+    workspace.write("main.tf", &document_config("debug"));
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 2);
+    assert!(
+        output.stdout.contains("update in-place"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output
+            .stdout
+            .contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        output.stdout
+    );
+    workspace.apply(&[]);
+    assert_eq!(status(&ecs, "api-template:2").await, "ACTIVE");
+    assert_eq!(status(&ecs, "api-template:1").await, "INACTIVE");
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}

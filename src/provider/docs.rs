@@ -11,6 +11,8 @@ use crate::provider::EcstplProvider;
 
 const PROVIDER_EXAMPLE: &str = include_str!("../../examples/provider/provider.tf");
 const TEMPLATE_EXAMPLE: &str = include_str!("../../examples/resources/ecstpl_template/resource.tf");
+const TEMPLATE_DOCUMENT_EXAMPLE: &str =
+    include_str!("../../examples/resources/ecstpl_template/document.tf");
 const TEMPLATE_IMPORT: &str = include_str!("../../examples/resources/ecstpl_template/import.sh");
 const TEMPLATE_IMPORT_BLOCK: &str =
     include_str!("../../examples/resources/ecstpl_template/import-block.tf");
@@ -30,7 +32,9 @@ pub fn registry_docs() -> Vec<(String, String)> {
                 name,
                 "Resource",
                 &resource.schema(),
-                TEMPLATE_EXAMPLE,
+                &format!(
+                    "{TEMPLATE_EXAMPLE}```\n\nFrom a task definition file a team already keeps:\n\n```terraform\n{TEMPLATE_DOCUMENT_EXAMPLE}"
+                ),
                 Some(import_section()),
             ),
         ));

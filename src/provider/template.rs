@@ -27,6 +27,7 @@ use crate::taskdef;
 /// definition itself; tags and provider-side settings are not).
 const REVISION_ARGUMENTS: &[&str] = &[
     "family",
+    "task_definition",
     "container_definitions",
     "cpu",
     "memory",
@@ -81,8 +82,10 @@ pub(crate) fn schema() -> Schema {
                 computed("id", Type::String, "The family name."),
                 Attribute::new("family", Type::String, Mode::Required,
                     "Task definition family of the template, e.g. `web-template`. Changing it replaces the resource."),
-                Attribute::new("container_definitions", Type::String, Mode::Required,
-                    "Container definitions as a JSON array, as in `aws_ecs_task_definition` (use `jsonencode`). Compared semantically: defaults AWS adds and reorderings it makes never show as changes."),
+                Attribute::new("container_definitions", Type::String, Mode::Optional,
+                    "Container definitions as a JSON array, as in `aws_ecs_task_definition` (use `jsonencode`). Compared semantically: defaults AWS adds and reorderings it makes never show as changes. Required unless `task_definition` is given."),
+                Attribute::new("task_definition", Type::String, Mode::Optional,
+                    "A whole task definition as JSON, instead of `container_definitions` and the task arguments: RegisterTaskDefinition input or `aws ecs describe-task-definition` output, e.g. `file(\"ecs-task-def.json\")` from ecspresso or aws-actions. Read-only fields and the `taskDefinition` wrapper are ignored, `family` is this resource's, and its `tags` (a list of `{key, value}`) join `tags_all`. Every other field is registered as written."),
                 optional("cpu", Type::String, "Task CPU units (`256`) or vCPUs (`.25 vCPU`)."),
                 optional("memory", Type::String, "Task memory in MiB (`512`) or GB (`.5 GB`)."),
                 optional("network_mode", Type::String, "`awsvpc`, `bridge`, `host` or `none`."),
@@ -341,10 +344,186 @@ fn normalize_context(state: &Value) -> taskdef::Context {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Document mode: the whole task definition as one JSON argument
+
+/// Arguments that a `task_definition` document replaces.
+const DOCUMENT_REPLACES: &[&str] = &[
+    "container_definitions",
+    "cpu",
+    "memory",
+    "network_mode",
+    "requires_compatibilities",
+    "execution_role_arn",
+    "task_role_arn",
+    "pid_mode",
+    "ipc_mode",
+    "enable_fault_injection",
+    "volume",
+    "placement_constraints",
+    "proxy_configuration",
+    "runtime_platform",
+    "ephemeral_storage",
+    "inference_accelerator",
+];
+
+fn is_set(config: &Value, name: &str) -> bool {
+    match config.get_attr(name) {
+        None | Some(Value::Null) => false,
+        Some(Value::List(items)) => !items.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// The `task_definition` document without what ecstpl sets itself (family, read-only fields).
+fn document(state: &Value) -> Option<Map<String, Json>> {
+    let text = values::string(state, "task_definition")?;
+    let mut document = taskdef::parse_task_definition_document(&text).ok()?;
+    document.remove("family");
+    Some(document)
+}
+
+/// The tags a `task_definition` document carries.
+fn document_tags(document: &Map<String, Json>) -> BTreeMap<String, String> {
+    document
+        .get("tags")
+        .and_then(Json::as_array)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| {
+                    Some((
+                        t.get("key")?.as_str()?.to_string(),
+                        t.get("value")
+                            .and_then(Json::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The provider's default tags plus a document's own tags: what `tags` merges over.
+fn base_tags(state: &Value, default_tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut base = default_tags.clone();
+    if let Some(document) = document(state) {
+        base.extend(document_tags(&document));
+    }
+    base
+}
+
+fn validate_document(config: &Value, diags: &mut Diagnostics) {
+    for name in DOCUMENT_REPLACES {
+        if is_set(config, name) {
+            diags.error_at(
+                AttributePath::root(*name),
+                format!("{name} conflicts with task_definition"),
+                "task_definition holds the whole task definition; set this inside it instead.",
+            );
+        }
+    }
+    let Some(text) = values::string(config, "task_definition") else {
+        return;
+    };
+    let path = AttributePath::root("task_definition");
+    let mut definition = match taskdef::parse_task_definition_document(&text) {
+        Ok(definition) => definition,
+        Err(err) => {
+            diags.error_at(path, "Invalid task_definition", err.to_string());
+            return;
+        }
+    };
+    // The resource's family is the one registered; a document's is often a placeholder.
+    let family = values::string(config, "family").unwrap_or_else(|| "template".into());
+    definition.insert("family".into(), Json::from(family));
+    for problem in taskdef::validate_task_definition(&definition) {
+        diags.error_at(
+            path.clone(),
+            problem.summary.clone(),
+            describe_document_problem(&problem),
+        );
+    }
+    for key in document_tags(&definition).keys() {
+        if key.starts_with(aws::contract::RESERVED_PREFIX) {
+            diags.error_at(
+                path.clone(),
+                "Reserved tag key",
+                format!("The document's tag {key:?} starts with {:?}, which ecstpl reserves for its contract tags.", aws::contract::RESERVED_PREFIX),
+            );
+        }
+    }
+    let task_memory_absent = definition.get("memory").is_none_or(Json::is_null);
+    if let Some(containers) = definition
+        .get("containerDefinitions")
+        .and_then(|c| taskdef::parse_container_definitions(&c.to_string()).ok())
+    {
+        missing_memory(
+            &containers,
+            task_memory_absent,
+            &path,
+            "containerDefinitions",
+            diags,
+        );
+    }
+}
+
+fn describe_document_problem(problem: &taskdef::Problem) -> String {
+    let mut location = String::new();
+    for segment in &problem.path {
+        match segment {
+            taskdef::PathSegment::Index(i) => location.push_str(&format!("[{i}]")),
+            taskdef::PathSegment::Key(k) if location.is_empty() => location.push_str(k),
+            taskdef::PathSegment::Key(k) => location.push_str(&format!(".{k}")),
+        }
+    }
+    match (location.is_empty(), problem.detail.is_empty()) {
+        (true, _) => problem.detail.clone(),
+        (false, true) => format!("At {location}."),
+        (false, false) => format!("At {location}: {}", problem.detail),
+    }
+}
+
+/// ECS refuses a container without memory or memoryReservation unless the task sets memory.
+fn missing_memory(
+    containers: &[taskdef::Container],
+    task_memory_absent: bool,
+    path: &AttributePath,
+    prefix: &str,
+    diags: &mut Diagnostics,
+) {
+    if !task_memory_absent {
+        return;
+    }
+    for (index, container) in containers.iter().enumerate() {
+        let has = |key: &str| container.get(key).is_some_and(|v| !v.is_null());
+        if !has("memory") && !has("memoryReservation") {
+            let name = container.get("name").and_then(Json::as_str).unwrap_or("?");
+            diags.error_at(
+                path.clone(),
+                "Missing memory",
+                format!(
+                    "At {prefix}[{index}]: container {name:?} sets neither memory nor memoryReservation, and the task sets no memory; ECS requires one of them. Set the task's memory, or the container's."
+                ),
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Validation
 
 fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
+    let with_document = is_set(config, "task_definition");
+    if with_document {
+        validate_document(config, &mut diags);
+    } else if !is_set(config, "container_definitions") {
+        diags.error_at(
+            AttributePath::root("container_definitions"),
+            "Missing container_definitions",
+            "Give container_definitions (with the task arguments), or a whole task definition in task_definition.",
+        );
+    }
     if let Some(family) = values::string(config, "family")
         && let Err(message) = taskdef::validate_family(&family)
     {
@@ -378,44 +557,16 @@ fn validate(config: &Value) -> Diagnostics {
     }
     let cpu = values::string(config, "cpu");
     let memory = values::string(config, "memory");
-    // ECS refuses a container without memory or memoryReservation unless the task sets memory.
     let task_memory_absent = config.get_attr("memory").is_none_or(Value::is_null);
-    if task_memory_absent
-        && let Some(containers) = values::string(config, "container_definitions")
-            .and_then(|text| taskdef::parse_container_definitions(&text).ok())
+    if let Some(containers) = values::string(config, "container_definitions")
+        .and_then(|text| taskdef::parse_container_definitions(&text).ok())
     {
-        for (index, container) in containers.iter().enumerate() {
-            let has = |key: &str| container.get(key).is_some_and(|v| !v.is_null());
-            if !has("memory") && !has("memoryReservation") {
-                let name = container.get("name").and_then(Json::as_str).unwrap_or("?");
-                diags.error_at(
-                        AttributePath::root("container_definitions"),
-                        "Missing memory",
-                        format!(
-                            "At containerDefinitions[{index}]: container {name:?} sets neither memory nor memoryReservation, and the task sets no memory; ECS requires one of them. Set the task's memory, or the container's."
-                        ),
-                    );
-            }
-        }
-    }
-    if let Some(cpu) = &cpu
-        && taskdef::normalize_cpu(cpu).is_none()
-    {
-        diags.error_at(
-                AttributePath::root("cpu"),
-                "Invalid cpu",
-                format!("{cpu:?} is not a CPU size: use CPU units (\"256\") or vCPUs (\".25 vCPU\", \"1 vCPU\")."),
-            );
-    }
-    if let Some(memory) = &memory
-        && taskdef::normalize_memory(memory).is_none()
-    {
-        diags.error_at(
-            AttributePath::root("memory"),
-            "Invalid memory",
-            format!(
-                "{memory:?} is not a memory size: use MiB (\"512\") or GB (\".5 GB\", \"2 GB\")."
-            ),
+        missing_memory(
+            &containers,
+            task_memory_absent,
+            &AttributePath::root("container_definitions"),
+            "containerDefinitions",
+            &mut diags,
         );
     }
     let fargate = context
@@ -530,6 +681,17 @@ fn plan(request: &PlanRequest, default_tags: Option<BTreeMap<String, String>>) -
     {
         planned.set_attr("container_definitions", Value::string(stored));
     }
+    if let (Some(wanted), Some(stored)) = (document(config), document(prior)) {
+        let same_text =
+            values::string(config, "task_definition") == values::string(prior, "task_definition");
+        if !same_text
+            && taskdef::task_definitions_equivalent(&wanted, &stored)
+            && document_tags(&wanted) == document_tags(&stored)
+            && let Some(text) = values::string(prior, "task_definition")
+        {
+            planned.set_attr("task_definition", Value::string(text));
+        }
+    }
     for (attribute, normalize) in [
         ("cpu", taskdef::normalize_cpu as fn(&str) -> Option<String>),
         ("memory", taskdef::normalize_memory),
@@ -601,7 +763,10 @@ fn planned_tags_all(config: &Value, default_tags: Option<&BTreeMap<String, Strin
             None => return Value::unknown(),
         },
     };
-    let mut all = default_tags.clone();
+    if values::is_unknown(config, "task_definition") {
+        return Value::unknown();
+    }
+    let mut all = base_tags(config, default_tags);
     all.extend(tags);
     values::map_value(&all)
 }
@@ -623,6 +788,9 @@ fn revision_tags(state: &Value) -> BTreeMap<String, String> {
 }
 
 fn register_request(planned: &Value) -> Result<Map<String, Json>, Diagnostics> {
+    if values::string(planned, "task_definition").is_some() {
+        return document_register_request(planned);
+    }
     let text = values::string(planned, "container_definitions").unwrap_or_default();
     let containers = taskdef::parse_container_definitions(&text).map_err(|err| {
         let mut diags = Diagnostics::new();
@@ -674,6 +842,44 @@ fn register_request(planned: &Value) -> Result<Map<String, Json>, Diagnostics> {
             "requiresCompatibilities".into(),
             Json::from(compatibilities),
         );
+    }
+    let tags: Vec<Json> = revision_tags(planned)
+        .into_iter()
+        .map(|(key, value)| serde_json::json!({"key": key, "value": value}))
+        .collect();
+    request.insert("tags".into(), Json::Array(tags));
+    Ok(request)
+}
+
+/// RegisterTaskDefinition input from a `task_definition` document: every field as written
+/// (nulls dropped), the resource's family, task sizes as ECS stores them, ecstpl's tags.
+fn document_register_request(planned: &Value) -> Result<Map<String, Json>, Diagnostics> {
+    let Some(mut request) = document(planned) else {
+        let mut diags = Diagnostics::new();
+        diags.error_at(
+            AttributePath::root("task_definition"),
+            "Invalid task_definition",
+            "task_definition is not a JSON task definition.",
+        );
+        return Err(diags);
+    };
+    request.retain(|_, v| !v.is_null());
+    let mut request = match taskdef::without_nulls(&Json::Object(request)) {
+        Json::Object(request) => request,
+        _ => Map::new(),
+    };
+    request.insert(
+        "family".into(),
+        Json::from(values::string(planned, "family").unwrap_or_default()),
+    );
+    for (key, normalize) in [
+        ("cpu", taskdef::normalize_cpu as fn(&str) -> Option<String>),
+        ("memory", taskdef::normalize_memory),
+    ] {
+        let normalized = request.get(key).and_then(Json::as_str).and_then(normalize);
+        if let Some(normalized) = normalized {
+            request.insert(key.into(), Json::from(normalized));
+        }
     }
     let tags: Vec<Json> = revision_tags(planned)
         .into_iter()
@@ -828,6 +1034,12 @@ fn state_from_revision(
 ) -> Value {
     let live = &revision.task_definition;
     let live_str = |key: &str| live.get(key).and_then(Json::as_str).map(str::to_string);
+    let prior_document = document(prior);
+    let default_tags = if prior_document.is_some() {
+        base_tags(prior, &default_tags)
+    } else {
+        default_tags
+    };
     let mut state = prior.clone();
     if state.is_null() {
         state = empty_state();
@@ -960,6 +1172,25 @@ fn state_from_revision(
     );
     if state.get_attr("skip_destroy").is_none() {
         state.set_attr("skip_destroy", Value::Null);
+    }
+    if let Some(prior_document) = prior_document {
+        // Document mode: the whole definition lives in task_definition.
+        let mut live_document = live.clone();
+        taskdef::strip_read_only(&mut live_document);
+        live_document.remove("family");
+        let text = if taskdef::task_definitions_equivalent(&prior_document, &live_document) {
+            values::string(prior, "task_definition").unwrap_or_default()
+        } else {
+            Json::Object(live_document).to_string()
+        };
+        state.set_attr("task_definition", Value::string(text));
+        for name in DOCUMENT_REPLACES {
+            let empty = match state.get_attr(name) {
+                Some(Value::List(_)) => Value::List(Vec::new()),
+                _ => Value::Null,
+            };
+            state.set_attr(*name, empty);
+        }
     }
     state
 }

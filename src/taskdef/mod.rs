@@ -14,7 +14,7 @@ pub use self::document::{
     strip_read_only,
 };
 pub use self::normalize::{containers_equivalent, normalize_container, normalize_containers};
-pub use self::render::{drift, images, render};
+pub use self::render::{drift, images, render, task_definitions_equivalent};
 pub use self::size::{normalize_cpu, normalize_memory, validate_fargate_size};
 pub use self::state::{container_definitions_for_state, containers_for_register, without_nulls};
 pub use self::validate::{

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value as Json};
 
-use crate::taskdef::normalize::{drop_nulls, normalize_container};
+use crate::taskdef::normalize::normalize_container;
 use crate::taskdef::{Context, READ_ONLY_FIELDS, normalize_cpu, normalize_memory, strip_read_only};
 
 /// The template's definition with read-only fields stripped and `images` (container name →
@@ -63,21 +63,71 @@ const NOT_COMPARED: &[&str] = &["family", "tags", "containerDefinitions"];
 
 /// A task-level value in comparable form: null and empty lists are absent, sizes are numbers.
 fn comparable(key: &str, value: Option<&Json>) -> Option<Json> {
-    let value = value.filter(|v| !v.is_null())?;
-    if value.as_array().is_some_and(Vec::is_empty) {
-        return None;
+    // ECS stores "bridge" for a definition registered without a network mode.
+    if key == "networkMode" && value.is_none_or(Json::is_null) {
+        return Some(Json::from("bridge"));
     }
+    let value = value.filter(|v| !v.is_null())?;
     let normalized = match (key, value.as_str()) {
         ("cpu", Some(text)) => normalize_cpu(text).map(Json::from),
         ("memory", Some(text)) => normalize_memory(text).map(Json::from),
         _ => None,
     };
-    Some(normalized.unwrap_or_else(|| drop_nulls(value)))
+    normalized.or_else(|| without_defaults(value))
+}
+
+/// Values ECS fills in inside task-level objects (volumes, proxy configuration) when they are
+/// left out.
+const TASK_LEVEL_DEFAULTS: &[(&str, &str)] = &[
+    ("rootDirectory", "/"),
+    ("transitEncryption", "DISABLED"),
+    ("iam", "DISABLED"),
+    ("scope", "task"),
+    ("type", "APPMESH"),
+];
+
+/// A task-level value without what means "not set": nulls, `false` (every task-level flag
+/// defaults to false), empty lists and objects, and the defaults ECS fills in.
+fn without_defaults(value: &Json) -> Option<Json> {
+    match value {
+        Json::Null | Json::Bool(false) => None,
+        Json::Array(items) => {
+            let items: Vec<Json> = items.iter().filter_map(without_defaults).collect();
+            (!items.is_empty()).then_some(Json::Array(items))
+        }
+        Json::Object(object) => {
+            let object: Map<String, Json> = object
+                .iter()
+                .filter(|(k, v)| {
+                    !TASK_LEVEL_DEFAULTS
+                        .iter()
+                        .any(|(key, default)| k == key && v.as_str() == Some(default))
+                })
+                .filter_map(|(k, v)| Some((k.clone(), without_defaults(v)?)))
+                .collect();
+            (!object.is_empty()).then_some(Json::Object(object))
+        }
+        other => Some(other.clone()),
+    }
 }
 
 /// Where `live` differs from `expected` other than in images and ownership fields, as paths
 /// like `memory` or `containerDefinitions[app].environment`. Sorted; empty when in line.
 pub fn drift(expected: &Map<String, Json>, live: &Map<String, Json>) -> Vec<String> {
+    differences(expected, live, false)
+}
+
+/// True when ECS would treat both task definitions as the same (images included; family,
+/// tags and read-only fields aside).
+pub fn task_definitions_equivalent(a: &Map<String, Json>, b: &Map<String, Json>) -> bool {
+    differences(a, b, true).is_empty()
+}
+
+fn differences(
+    expected: &Map<String, Json>,
+    live: &Map<String, Json>,
+    compare_images: bool,
+) -> Vec<String> {
     let mut paths = BTreeSet::new();
     let keys: BTreeSet<&String> = expected.keys().chain(live.keys()).collect();
     for key in keys {
@@ -117,7 +167,7 @@ pub fn drift(expected: &Map<String, Json>, live: &Map<String, Json>) -> Vec<Stri
         };
         let keys: BTreeSet<&String> = wanted.keys().chain(actual.keys()).collect();
         for key in keys {
-            if key != "image" && wanted.get(key) != actual.get(key) {
+            if (compare_images || key != "image") && wanted.get(key) != actual.get(key) {
                 paths.insert(format!("containerDefinitions[{name}].{key}"));
             }
         }
@@ -182,6 +232,22 @@ mod tests {
             "{:?}",
             drift(&expected, &live)
         );
+    }
+
+    #[test]
+    fn equivalence_counts_images_and_ignores_defaults() {
+        let a = definition(
+            json!({"cpu": "1 vCPU", "containerDefinitions": [{"name": "app", "image": "x"}]}),
+        );
+        let b = definition(
+            json!({"cpu": "1024", "networkMode": "bridge", "status": "ACTIVE",
+            "containerDefinitions": [{"name": "app", "image": "x", "essential": true}]}),
+        );
+        assert!(task_definitions_equivalent(&a, &b));
+        let c = definition(
+            json!({"cpu": "1024", "containerDefinitions": [{"name": "app", "image": "y"}]}),
+        );
+        assert!(!task_definitions_equivalent(&a, &c));
     }
 
     #[test]
