@@ -569,6 +569,26 @@ fn validate(config: &Value) -> Diagnostics {
             &mut diags,
         );
     }
+    if let Some(cpu) = &cpu
+        && taskdef::normalize_cpu(cpu).is_none()
+    {
+        diags.error_at(
+            AttributePath::root("cpu"),
+            "Invalid cpu",
+            format!("{cpu:?} is not a CPU size: use CPU units (\"256\") or vCPUs (\".25 vCPU\", \"1 vCPU\")."),
+        );
+    }
+    if let Some(memory) = &memory
+        && taskdef::normalize_memory(memory).is_none()
+    {
+        diags.error_at(
+            AttributePath::root("memory"),
+            "Invalid memory",
+            format!(
+                "{memory:?} is not a memory size: use MiB (\"512\") or GB (\".5 GB\", \"2 GB\")."
+            ),
+        );
+    }
     let fargate = context
         .requires_compatibilities
         .iter()
