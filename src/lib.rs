@@ -5,8 +5,10 @@
 //! - [`taskdef`]: the task definition domain (normalize, validate, render, diff); pure, no I/O.
 //! - [`aws`]: the only code that calls the ECS API.
 //! - [`provider`]: the Terraform front end built on the layers above.
+//! - [`cli`]: the CI front end (`ecstpl`), on the same domain and adapter.
 
 pub mod aws;
+pub mod cli;
 pub mod plugin;
 pub mod provider;
 pub mod taskdef;

@@ -433,3 +433,137 @@ mod tests {
         assert_eq!(parse_task_definition_arn("web"), None);
     }
 }
+
+/// Where a service's rollout of one task definition stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RolloutStatus {
+    InProgress {
+        running: i32,
+        desired: i32,
+        state: String,
+    },
+    Completed,
+    /// The deployment failed (the circuit breaker, when on, rolls the service back).
+    Failed {
+        reason: String,
+        primary: String,
+    },
+    /// Another task definition is primary now: rolled back, or someone else deployed.
+    Replaced {
+        primary: String,
+    },
+}
+
+impl Service {
+    /// The rollout of `task_definition_arn`, judged the way a deploy must: a service that is
+    /// stable on some other revision (after a circuit-breaker rollback) is not a success.
+    pub fn rollout_of(&self, task_definition_arn: &str) -> RolloutStatus {
+        let Some(primary) = self.primary() else {
+            return RolloutStatus::InProgress {
+                running: 0,
+                desired: 0,
+                state: "PENDING".into(),
+            };
+        };
+        if primary.task_definition != task_definition_arn {
+            let failed = self.deployments.iter().find(|d| {
+                d.task_definition == task_definition_arn
+                    && d.rollout_state.as_deref() == Some("FAILED")
+            });
+            return match failed {
+                Some(failed) => RolloutStatus::Failed {
+                    reason: failed.rollout_state_reason.clone().unwrap_or_default(),
+                    primary: primary.task_definition.clone(),
+                },
+                None => RolloutStatus::Replaced {
+                    primary: primary.task_definition.clone(),
+                },
+            };
+        }
+        match primary.rollout_state.as_deref() {
+            Some("FAILED") => RolloutStatus::Failed {
+                reason: primary.rollout_state_reason.clone().unwrap_or_default(),
+                primary: primary.task_definition.clone(),
+            },
+            Some("COMPLETED") => RolloutStatus::Completed,
+            // Without the circuit breaker ECS reports no rollout state: done when the primary
+            // deployment alone runs every task.
+            None if self.deployments.len() == 1
+                && primary.running_count >= primary.desired_count =>
+            {
+                RolloutStatus::Completed
+            }
+            state => RolloutStatus::InProgress {
+                running: primary.running_count,
+                desired: primary.desired_count,
+                state: state.unwrap_or("IN_PROGRESS").to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod rollout_tests {
+    use super::*;
+
+    fn deployment(status: &str, td: &str, state: Option<&str>, running: i32) -> Deployment {
+        Deployment {
+            id: format!("{status}-{td}"),
+            status: status.into(),
+            task_definition: td.into(),
+            rollout_state: state.map(str::to_string),
+            rollout_state_reason: None,
+            running_count: running,
+            desired_count: 2,
+            failed_tasks: 0,
+        }
+    }
+
+    fn service(deployments: Vec<Deployment>) -> Service {
+        Service {
+            arn: "svc".into(),
+            name: "web".into(),
+            task_definition: deployments[0].task_definition.clone(),
+            deployment_controller: "ECS".into(),
+            deployments,
+        }
+    }
+
+    #[test]
+    fn a_stable_service_on_another_revision_is_not_success() {
+        let rolled_back = service(vec![
+            deployment("PRIMARY", "web:1", Some("COMPLETED"), 2),
+            deployment("ACTIVE", "web:2", Some("FAILED"), 0),
+        ]);
+        assert!(
+            matches!(rolled_back.rollout_of("web:2"), RolloutStatus::Failed { primary, .. } if primary == "web:1")
+        );
+        let replaced = service(vec![deployment("PRIMARY", "web:3", Some("COMPLETED"), 2)]);
+        assert_eq!(
+            replaced.rollout_of("web:2"),
+            RolloutStatus::Replaced {
+                primary: "web:3".into()
+            }
+        );
+    }
+
+    #[test]
+    fn progress_and_completion() {
+        let moving = service(vec![
+            deployment("PRIMARY", "web:2", Some("IN_PROGRESS"), 1),
+            deployment("ACTIVE", "web:1", Some("COMPLETED"), 1),
+        ]);
+        assert!(matches!(
+            moving.rollout_of("web:2"),
+            RolloutStatus::InProgress {
+                running: 1,
+                desired: 2,
+                ..
+            }
+        ));
+        let done = service(vec![deployment("PRIMARY", "web:2", Some("COMPLETED"), 2)]);
+        assert_eq!(done.rollout_of("web:2"), RolloutStatus::Completed);
+        let no_breaker = service(vec![deployment("PRIMARY", "web:2", None, 2)]);
+        assert_eq!(no_breaker.rollout_of("web:2"), RolloutStatus::Completed);
+    }
+}

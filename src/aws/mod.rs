@@ -8,6 +8,6 @@ mod error;
 mod raw;
 mod settings;
 
-pub use self::ecs::{Deployment, Ecs, Revision, Service};
+pub use self::ecs::{Deployment, Ecs, Revision, RolloutStatus, Service, parse_task_definition_arn};
 pub use self::error::AwsError;
 pub use self::settings::{AssumeRole, Settings};

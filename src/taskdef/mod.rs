@@ -2,6 +2,7 @@
 //! a change), validation before any API call, and the representation kept in Terraform state.
 //! Works on the ECS API's JSON shape (camelCase keys). No I/O, no SDK, no protocol types.
 
+mod deploy;
 mod document;
 mod normalize;
 mod render;
@@ -9,6 +10,10 @@ mod size;
 mod state;
 mod validate;
 
+pub use self::deploy::{
+    DeployImages, ImageError, OverlayError, apply_overlay, ci_images_tag, deploy_images,
+    parse_ci_images_tag,
+};
 pub use self::document::{
     ParseError, READ_ONLY_FIELDS, parse_container_definitions, parse_task_definition_document,
     strip_read_only,

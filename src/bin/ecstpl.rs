@@ -1,0 +1,20 @@
+//! `ecstpl`: the CI half of the ECS task definition template pattern.
+
+use clap::Parser;
+use ecstpl::cli::{Cli, run};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("ecstpl: error: could not start the async runtime: {err}");
+            return std::process::ExitCode::from(3);
+        }
+    };
+    let code = runtime.block_on(run(cli));
+    std::process::ExitCode::from(code as u8)
+}

@@ -1,0 +1,193 @@
+//! The `ecstpl` command line: the CI half of the template pattern. A thin front end: it
+//! parses flags, calls the domain ([`crate::taskdef`]) and the adapter ([`crate::aws`]),
+//! and reports with documented exit codes.
+
+mod ops;
+mod report;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use self::report::ExitCode;
+
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  2  bad input (flags, files, a template or service that is not what the command needs)
+  3  AWS error (an ECS call failed after retries)
+  4  rollout failed (the deployment failed, or the service is on another revision: rolled back)
+  5  timeout (the rollout did not finish within --timeout)";
+
+/// CI tool for the ECS task definition template pattern: Terraform owns the template
+/// revision, CI injects images, registers a revision in the deploy family and updates the
+/// service.
+#[derive(Parser, Debug)]
+#[command(name = "ecstpl", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where and as whom to call ECS. AWS_* environment variables and shared files apply as usual.
+#[derive(Args, Debug, Clone)]
+pub struct AwsArgs {
+    /// AWS region (default: AWS_REGION / the profile's region).
+    #[arg(long, global = true, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Named profile from the shared config files.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// ECS endpoint URL (for emulators; AWS_ENDPOINT_URL works too).
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Retries of a throttled or failed ECS call, with backoff.
+    #[arg(long, global = true, default_value_t = 10)]
+    pub max_retries: u32,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the task definition `deploy` would register, as JSON.
+    #[command(after_help = EXIT_CODES)]
+    Render(RenderArgs),
+    /// Render, register in the deploy family, point the service at it and wait for the rollout.
+    #[command(after_help = EXIT_CODES)]
+    Deploy(DeployArgs),
+    /// Show the live revision, the template it came from, the latest template and the rollout.
+    #[command(after_help = EXIT_CODES)]
+    Status(StatusArgs),
+    /// Show what `deploy` would change against the live revision.
+    #[command(after_help = EXIT_CODES)]
+    Diff(RenderArgs),
+    /// Point the service back at the previous deployed revision (or --to) and wait.
+    #[command(after_help = EXIT_CODES)]
+    Rollback(RollbackArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServiceArgs {
+    /// Cluster name or ARN.
+    #[arg(long)]
+    pub cluster: String,
+    /// Service name or ARN.
+    #[arg(long)]
+    pub service: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub target: ServiceArgs,
+    /// Template family (default: the family in the live revision's ecstpl:template tag, or the
+    /// live revision itself when it is a template revision). Its latest ACTIVE revision is used.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Deploy family to register into (default: the template's ecstpl:deploy-family tag).
+    #[arg(long)]
+    pub family: Option<String>,
+    /// Image for a container, CONTAINER=IMAGE; repeatable. Containers CI set before keep their
+    /// live image; every other container takes the template's image.
+    #[arg(long = "image", value_name = "CONTAINER=IMAGE", value_parser = parse_image)]
+    pub images: Vec<(String, String)>,
+    /// A partial task definition (JSON) merged by container name; environment and secrets are
+    /// upserted by name.
+    #[arg(long, value_name = "FILE")]
+    pub overlay: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct WaitArgs {
+    /// Do not wait for the rollout.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for the rollout (e.g. 10m, 90s).
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// How often to poll the service while waiting.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+    /// Output format of the result.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// After a successful deploy, deregister ecstpl's own deploy-family revisions except the
+    /// newest N (and the live one). Nothing is deregistered without this flag.
+    #[arg(long, value_name = "N")]
+    pub prune_keep: Option<usize>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub target: ServiceArgs,
+    /// Template family (default: from the live revision's ecstpl:template tag).
+    #[arg(long)]
+    pub template: Option<String>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub target: ServiceArgs,
+    /// Revision to go back to: a number in the live revision's family, family:revision or ARN.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+fn parse_image(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((container, image)) if !container.is_empty() && !image.is_empty() => {
+            Ok((container.to_string(), image.to_string()))
+        }
+        _ => Err(format!("{text:?} is not CONTAINER=IMAGE")),
+    }
+}
+
+impl RenderArgs {
+    fn image_overrides(&self) -> BTreeMap<String, String> {
+        self.images.iter().cloned().collect()
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let settings = crate::aws::Settings {
+        region: cli.aws.region.clone(),
+        profile: cli.aws.profile.clone(),
+        ecs_endpoint: cli.aws.endpoint_url.clone(),
+        max_retries: Some(cli.aws.max_retries),
+        ..crate::aws::Settings::default()
+    };
+    let ecs = match crate::aws::Ecs::connect(&settings).await {
+        Ok(ecs) => ecs,
+        Err(err) => return report::fail(ExitCode::BadInput, &format!("{err}")),
+    };
+    match cli.command {
+        Command::Render(args) => ops::render(&ecs, &args).await,
+        Command::Diff(args) => ops::diff(&ecs, &args).await,
+        Command::Deploy(args) => ops::deploy(&ecs, &args).await,
+        Command::Status(args) => ops::status(&ecs, &args).await,
+        Command::Rollback(args) => ops::rollback(&ecs, &args).await,
+    }
+}
