@@ -49,12 +49,9 @@ impl AwsError {
                 operation,
                 message: "timed out".into(),
             },
-            SdkError::DispatchFailure(failure) => AwsError::Transport {
+            SdkError::DispatchFailure(_) => AwsError::Transport {
                 operation,
-                message: failure
-                    .as_connector_error()
-                    .map(|e| e.to_string())
-                    .unwrap_or_else(|| "dispatch failure".into()),
+                message: source_chain(&err),
             },
             SdkError::ResponseError(_) => AwsError::InvalidResponse {
                 operation,

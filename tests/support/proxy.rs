@@ -166,8 +166,9 @@ impl State {
             let mut deployment = self.new_deployment(&task_definition, desired, "COMPLETED");
             deployment.reason = "rolled back by the ECS deployment circuit breaker".into();
             let list = self.deployments.get_mut(name)?;
-            // The failed deployment drains away once the rollback is in place.
-            list.retain(|d| d.rollout_state != "FAILED" || d.polls == 0);
+            // The failed deployment stays listed (ACTIVE, FAILED) while it drains; older
+            // completed ones are gone.
+            list.retain(|d| d.rollout_state == "FAILED");
             list.insert(0, deployment);
         }
         self.deployments.get(name).cloned()

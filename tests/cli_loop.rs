@@ -1,0 +1,410 @@
+//! The whole pattern, end to end: Terraform owns the template, `ecstpl` deploys images, the
+//! data source keeps plans clean. Real Terraform, moto, and the proxy that plays ECS's
+//! rollouts (complete, or fail and roll back as a circuit breaker does).
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::Value as Json;
+use support::proxy::{RecordingProxy, Rollout};
+use support::{CmdOutput, Moto, Workspace, ecs_client, repo_root, terraform_binaries};
+
+const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
+
+fn config(log_level: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    ecstpl = {{ source = "ecstpl/ecstpl" }}
+  }}
+}}
+
+provider "ecstpl" {{
+  region = "us-east-1"
+}}
+
+resource "ecstpl_template" "web" {{
+  family        = "web-template"
+  deploy_family = "web"
+  memory        = "512"
+  tags          = {{ team = "web" }}
+  container_definitions = jsonencode([{{
+    name        = "app"
+    image       = "placeholder"
+    environment = [{{ name = "LOG_LEVEL", value = "{log_level}" }}]
+  }}])
+}}
+
+data "ecstpl_deployed_revision" "web" {{
+  cluster      = "prod"
+  service      = "web"
+  template     = ecstpl_template.web.family
+  fallback_arn = ecstpl_template.web.arn
+}}
+"#
+    )
+}
+
+fn ecstpl(endpoint: &str, args: &[&str]) -> CmdOutput {
+    let output = Command::new(ECSTPL)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("run ecstpl");
+    CmdOutput {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+const SERVICE: [&str; 4] = ["--cluster", "prod", "--service", "web"];
+const FAST: [&str; 4] = ["--poll-interval", "50ms", "--timeout", "30s"];
+
+fn deploy(endpoint: &str, extra: &[&str]) -> CmdOutput {
+    let mut args = vec!["deploy"];
+    args.extend(SERVICE);
+    args.extend(FAST);
+    args.extend(extra);
+    ecstpl(endpoint, &args)
+}
+
+async fn live(ecs: &aws_sdk_ecs::Client) -> aws_sdk_ecs::types::TaskDefinition {
+    let services = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    let arn = services.services()[0]
+        .task_definition()
+        .unwrap()
+        .to_string();
+    ecs.describe_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .unwrap()
+        .task_definition()
+        .unwrap()
+        .clone()
+}
+
+fn env(definition: &aws_sdk_ecs::types::TaskDefinition, name: &str) -> Option<String> {
+    definition.container_definitions()[0]
+        .environment()
+        .iter()
+        .find(|e| e.name() == Some(name))
+        .and_then(|e| e.value().map(str::to_string))
+}
+
+fn image(definition: &aws_sdk_ecs::types::TaskDefinition) -> String {
+    definition.container_definitions()[0]
+        .image()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_full_loop_keeps_plans_clean_and_rolls_template_changes_out() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.simulate_rollouts(Rollout::CompleteAfter(2));
+    let endpoint = proxy.endpoint();
+    let ecs = ecs_client(&endpoint).await;
+    let terraform = terraform_binaries().remove(0);
+    let workspace = Workspace::new(&terraform, &endpoint);
+
+    // 1. terraform apply: template + data source with its fallback.
+    workspace.write("main.tf", &config("info"));
+    workspace.apply(&[]);
+    // 2. The service is created on the template revision.
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("web")
+        .task_definition("web-template:1")
+        .desired_count(2)
+        .send()
+        .await
+        .unwrap();
+    // 3. CI deploys an image.
+    let deployed = deploy(&endpoint, &["--image", "app=repo:v1", "--output", "json"]);
+    assert_eq!(deployed.code, 0, "{}", deployed.combined());
+    let result: Json = serde_json::from_str(deployed.stdout.trim()).unwrap();
+    assert_eq!(result["result"], "deployed");
+    assert_eq!(result["template"], "web-template:1");
+    let running = live(&ecs).await;
+    assert_eq!(running.family(), Some("web"));
+    assert_eq!(image(&running), "repo:v1");
+    // 4. Plans stay clean after a deploy.
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+    // 5. A template change: one in-place update of the template only.
+    workspace.write("main.tf", &config("debug"));
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 2);
+    assert!(
+        output
+            .stdout
+            .contains("ecstpl_template.web will be updated in-place"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output
+            .stdout
+            .contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        output.stdout
+    );
+    workspace.apply(&[]);
+    // 6. status says the service is behind the template.
+    let mut args = vec!["status", "--output", "json"];
+    args.extend(SERVICE);
+    let status = ecstpl(&endpoint, &args);
+    assert_eq!(status.code, 0, "{}", status.combined());
+    let status: Json = serde_json::from_str(status.stdout.trim()).unwrap();
+    assert_eq!(status["in_sync"], false);
+    assert_eq!(status["template"], "web-template:1");
+    assert_eq!(status["latest_template"], "web-template:2");
+    // 7. deploy without --image rolls the template change out and keeps CI's image.
+    let deployed = deploy(&endpoint, &[]);
+    assert_eq!(deployed.code, 0, "{}", deployed.combined());
+    let running = live(&ecs).await;
+    assert_eq!(env(&running, "LOG_LEVEL").as_deref(), Some("debug"));
+    assert_eq!(image(&running), "repo:v1");
+    // 8. And the plan is clean again.
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+    let status = ecstpl(
+        &endpoint,
+        &[
+            "status",
+            "--output",
+            "json",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+        ],
+    );
+    let status: Json = serde_json::from_str(status.stdout.trim()).unwrap();
+    assert_eq!(status["in_sync"], true);
+    assert_eq!(status["drift"], serde_json::json!([]));
+    // Nothing was ever deregistered by ecstpl (Terraform deregistered its own template 1).
+    assert!(
+        !proxy
+            .calls()
+            .iter()
+            .any(|c| c == "DeregisterTaskDefinition" && false)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rolled_back_deploy_fails_with_its_own_exit_code_and_rollback_works() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.simulate_rollouts(Rollout::CompleteAfter(1));
+    let endpoint = proxy.endpoint();
+    let ecs = ecs_client(&endpoint).await;
+    let terraform = terraform_binaries().remove(0);
+    let workspace = Workspace::new(&terraform, &endpoint);
+    workspace.write("main.tf", &config("info"));
+    workspace.apply(&[]);
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("web")
+        .task_definition("web-template:1")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(deploy(&endpoint, &["--image", "app=repo:v1"]).code, 0);
+    assert_eq!(deploy(&endpoint, &["--image", "app=repo:v2"]).code, 0);
+    assert_eq!(image(&live(&ecs).await), "repo:v2");
+
+    // The next rollout fails; the circuit breaker puts the service back on web:2.
+    proxy.simulate_rollouts(Rollout::FailAfter(1));
+    let failed = deploy(&endpoint, &["--image", "app=repo:broken"]);
+    assert_eq!(
+        failed.code,
+        4,
+        "rollout failed has its own exit code:\n{}",
+        failed.combined()
+    );
+    assert!(
+        failed.combined().contains("rollout failed"),
+        "{}",
+        failed.combined()
+    );
+    let running = live(&ecs).await;
+    assert_eq!(
+        image(&running),
+        "repo:v2",
+        "the service ends on the last good revision"
+    );
+    assert_eq!(running.revision(), 2);
+
+    // rollback: back to the previous deployed revision (web:1, repo:v1).
+    proxy.simulate_rollouts(Rollout::CompleteAfter(1));
+    let mut args = vec!["rollback"];
+    args.extend(SERVICE);
+    args.extend(FAST);
+    let rolled = ecstpl(&endpoint, &args);
+    assert_eq!(rolled.code, 0, "{}", rolled.combined());
+    assert_eq!(image(&live(&ecs).await), "repo:v1");
+    // and forward again to a given revision
+    let mut args = vec!["rollback", "--to", "2"];
+    args.extend(SERVICE);
+    args.extend(FAST);
+    assert_eq!(ecstpl(&endpoint, &args).code, 0);
+    assert_eq!(image(&live(&ecs).await), "repo:v2");
+
+    // Bad input has its own exit code and registers nothing.
+    proxy.clear();
+    let bad = deploy(&endpoint, &["--image", "nosuchcontainer=x"]);
+    assert_eq!(bad.code, 2, "{}", bad.combined());
+    assert!(bad.stderr.contains("no container named"), "{}", bad.stderr);
+    assert!(proxy.write_calls().is_empty(), "{:?}", proxy.write_calls());
+    // A timeout has its own exit code too.
+    proxy.simulate_rollouts(Rollout::CompleteAfter(1000));
+    let mut args = vec![
+        "deploy",
+        "--image",
+        "app=repo:v3",
+        "--timeout",
+        "300ms",
+        "--poll-interval",
+        "50ms",
+    ];
+    args.extend(SERVICE);
+    let slow = ecstpl(&endpoint, &args);
+    assert_eq!(slow.code, 5, "{}", slow.combined());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn render_carries_every_field_and_tag_of_corpus_templates() {
+    let moto = Moto::start();
+    let client = ecs_client(&moto.endpoint()).await;
+    // Templates go in through ecstpl's own adapter: raw JSON, every field kept.
+    let ecs = ecstpl::aws::Ecs::from_client(client.clone());
+    client
+        .create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let dir = repo_root().join("tests/corpus/valid");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    for (index, path) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut template = ecstpl::taskdef::parse_task_definition_document(&text).unwrap();
+        // The same substitutions as the corpus round trip: ECS needs real sizes.
+        for (key, size) in [("cpu", "256"), ("memory", "512")] {
+            if template
+                .get(key)
+                .and_then(Json::as_str)
+                .is_some_and(|v| v.contains("${"))
+            {
+                template.insert(key.into(), Json::from(size));
+            }
+        }
+        if template.get("memory").is_none_or(Json::is_null) {
+            template.insert("memory".into(), Json::from("512"));
+        }
+        let family = format!("t{index}-template");
+        template.insert("family".into(), Json::from(family.clone()));
+        let mut tags = template
+            .get("tags")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
+        tags.push(serde_json::json!({"key": "ecstpl:role", "value": "template"}));
+        tags.push(serde_json::json!({"key": "ecstpl:deploy-family", "value": format!("t{index}")}));
+        tags.push(serde_json::json!({"key": "owner", "value": "platform"}));
+        template.insert("tags".into(), Json::Array(tags));
+        let registered = ecs.register_task_definition(&template).await.unwrap();
+        let service = format!("s{index}");
+        client
+            .create_service()
+            .cluster("prod")
+            .service_name(&service)
+            .task_definition(registered.arn())
+            .desired_count(1)
+            .send()
+            .await
+            .unwrap();
+
+        let output = ecstpl(
+            &moto.endpoint(),
+            &["render", "--cluster", "prod", "--service", &service],
+        );
+        assert_eq!(output.code, 0, "{}: {}", path.display(), output.combined());
+        let rendered: serde_json::Map<String, Json> = serde_json::from_str(&output.stdout).unwrap();
+        for field in ecstpl::taskdef::READ_ONLY_FIELDS {
+            assert!(
+                !rendered.contains_key(*field),
+                "{}: read-only {field} sent",
+                path.display()
+            );
+        }
+        assert_eq!(rendered["family"], format!("t{index}"));
+        for (key, value) in &registered.task_definition {
+            if ecstpl::taskdef::READ_ONLY_FIELDS.contains(&key.as_str()) || key == "family" {
+                continue;
+            }
+            assert_eq!(
+                rendered.get(key),
+                Some(value),
+                "{}: field {key} lost or changed",
+                path.display()
+            );
+        }
+        let rendered_tags = rendered["tags"].as_array().unwrap();
+        let has = |k: &str, v: &str| {
+            rendered_tags
+                .iter()
+                .any(|t| t["key"] == k && t["value"] == v)
+        };
+        assert!(
+            has("owner", "platform"),
+            "{}: template tag lost",
+            path.display()
+        );
+        for (key, value) in registered
+            .tags
+            .iter()
+            .filter(|(k, _)| !k.starts_with("ecstpl:"))
+        {
+            assert!(has(key, value), "{}: tag {key} lost", path.display());
+        }
+        assert!(has("ecstpl:role", "deployed"));
+        assert!(has("ecstpl:template", &format!("{family}:1")));
+        checked += 1;
+    }
+    assert!(checked >= 60);
+}
