@@ -204,13 +204,23 @@ async fn the_full_loop_keeps_plans_clean_and_rolls_template_changes_out() {
     let status: Json = serde_json::from_str(status.stdout.trim()).unwrap();
     assert_eq!(status["in_sync"], true);
     assert_eq!(status["drift"], serde_json::json!([]));
-    // Nothing was ever deregistered by ecstpl (Terraform deregistered its own template 1).
-    assert!(
-        !proxy
-            .calls()
-            .iter()
-            .any(|c| c == "DeregisterTaskDefinition" && false)
-    );
+    // ecstpl deregisters nothing unless asked: the one deregistration is Terraform's, of
+    // the superseded template revision.
+    let deregistrations = proxy
+        .calls()
+        .iter()
+        .filter(|c| *c == "DeregisterTaskDefinition")
+        .count();
+    assert_eq!(deregistrations, 1);
+    // Deploys change the task definition only: desiredCount is autoscaling's.
+    let services = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(services.services()[0].desired_count(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
