@@ -418,3 +418,133 @@ async fn render_carries_every_field_and_tag_of_corpus_templates() {
     }
     assert!(checked >= 60);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_overlay_step_summary_throttling_and_prune() {
+    use support::proxy::Fault;
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.simulate_rollouts(Rollout::CompleteAfter(0));
+    let endpoint = proxy.endpoint();
+    let ecs = ecs_client(&endpoint).await;
+    let terraform = terraform_binaries().remove(0);
+    let workspace = Workspace::new(&terraform, &endpoint);
+    workspace.write("main.tf", &config("info"));
+    workspace.apply(&[]);
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("web")
+        .task_definition("web-template:1")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap();
+
+    // diff shows what a deploy would change, as a unified diff.
+    let mut args = vec!["diff", "--image", "app=repo:v1"];
+    args.extend(SERVICE);
+    let diff = ecstpl(&endpoint, &args);
+    assert_eq!(diff.code, 0, "{}", diff.combined());
+    assert!(
+        diff.stdout.contains("-      \"image\": \"placeholder\""),
+        "{}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout.contains("+      \"image\": \"repo:v1\""),
+        "{}",
+        diff.stdout
+    );
+
+    // Throttled registrations are retried with backoff, and the step summary is written.
+    proxy.inject(Fault::Throttle {
+        operation: Some("RegisterTaskDefinition".into()),
+        times: 3,
+    });
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let overlay = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        overlay.path(),
+        r#"{"containerDefinitions": [{"name": "app", "environment": [{"name": "FEATURE_X", "value": "on"}]}]}"#,
+    )
+    .unwrap();
+    let mut args = vec![
+        "deploy",
+        "--image",
+        "app=repo:v1",
+        "--overlay",
+        overlay.path().to_str().unwrap(),
+    ];
+    args.extend(SERVICE);
+    args.extend(FAST);
+    let output = Command::new(ECSTPL)
+        .args(&args)
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("GITHUB_STEP_SUMMARY", summary.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        proxy.injected(),
+        3,
+        "three throttled attempts, then success"
+    );
+    let running = live(&ecs).await;
+    assert_eq!(
+        env(&running, "FEATURE_X").as_deref(),
+        Some("on"),
+        "overlay upserts environment by name"
+    );
+    assert_eq!(
+        env(&running, "LOG_LEVEL").as_deref(),
+        Some("info"),
+        "the template's variables stay"
+    );
+    let written = std::fs::read_to_string(summary.path()).unwrap();
+    assert!(
+        written.contains("ecstpl deploy") && written.contains("repo:v1"),
+        "{written}"
+    );
+
+    // --prune-keep 1 deregisters older deployed revisions ecstpl registered, nothing else.
+    for tag in ["v2", "v3"] {
+        let image = format!("app=repo:{tag}");
+        let deployed = deploy(&endpoint, &["--image", image.as_str(), "--prune-keep", "1"]);
+        assert_eq!(deployed.code, 0, "{}", deployed.combined());
+    }
+    let status = |revision: i32| {
+        let ecs = ecs.clone();
+        async move {
+            ecs.describe_task_definition()
+                .task_definition(format!("web:{revision}"))
+                .send()
+                .await
+                .unwrap()
+                .task_definition()
+                .unwrap()
+                .status()
+                .unwrap()
+                .as_str()
+                .to_string()
+        }
+    };
+    assert_eq!(status(1).await, "INACTIVE");
+    assert_eq!(
+        status(2).await,
+        "ACTIVE",
+        "the newest one before the live one is kept"
+    );
+    assert_eq!(status(3).await, "ACTIVE");
+}

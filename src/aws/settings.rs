@@ -25,6 +25,8 @@ pub struct Settings {
     pub ecs_endpoint: Option<String>,
     /// Retries after the first attempt; throttling and 5xx are retried with backoff.
     pub max_retries: Option<u32>,
+    /// Rate-limit the client itself once ECS throttles (for processes that make many calls).
+    pub adaptive_retry: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -43,8 +45,15 @@ impl Ecs {
     /// A client for `settings`. Makes no network call: credentials resolve on first use.
     pub async fn connect(settings: &Settings) -> Result<Ecs, AwsError> {
         let retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-        // Adaptive mode adds client-side rate limiting once ECS starts throttling.
-        let retry = RetryConfig::adaptive()
+        // Adaptive mode adds client-side rate limiting once ECS starts throttling: right for
+        // the provider, which registers many revisions from one process; a CLI run that
+        // registers one revision backs off per call instead.
+        let retry = if settings.adaptive_retry {
+            RetryConfig::adaptive()
+        } else {
+            RetryConfig::standard()
+        };
+        let retry = retry
             .with_max_attempts(retries.saturating_add(1))
             .with_initial_backoff(Duration::from_millis(200))
             .with_max_backoff(Duration::from_secs(20));
