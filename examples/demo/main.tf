@@ -1,5 +1,5 @@
-# The template half of the pattern: Terraform owns every piece of infrastructure
-# configuration of the task definition; the image is a placeholder that CI replaces.
+# The Terraform half of the pattern: the template (all infrastructure configuration, a
+# placeholder image) and the live revision read without owning it.
 terraform {
   required_providers {
     ecstpl = { source = "ecstpl/ecstpl" }
@@ -46,6 +46,15 @@ resource "ecstpl_template" "web" {
       }
     }
   }])
+}
+
+# What the service runs: the fallback until the service exists, then whatever CI deployed.
+# An aws_ecs_service would use `task_definition = data.ecstpl_deployed_revision.web.arn`.
+data "ecstpl_deployed_revision" "web" {
+  cluster      = "prod"
+  service      = "web"
+  template     = ecstpl_template.web.family
+  fallback_arn = ecstpl_template.web.arn
 }
 
 output "template_arn" {

@@ -1,0 +1,26 @@
+//! The README's main command, `scripts/demo`, runs the whole pattern end to end and succeeds.
+
+mod support;
+
+#[test]
+fn the_demo_runs_the_whole_loop() {
+    let output = std::process::Command::new(support::repo_root().join("scripts/demo"))
+        .env_remove("TF_LOG")
+        .output()
+        .expect("run scripts/demo");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "scripts/demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        "rollout completed",
+        "in sync:          no",
+        "in sync:          yes",
+        "image:            app = repo:v1",
+        "Done: Terraform owns the template",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+}
