@@ -4,7 +4,17 @@ mod support;
 
 #[test]
 fn the_demo_runs_the_whole_loop() {
+    // The binaries this test run built: a nested `cargo build` would rebuild them with other
+    // features and replace them under the feet of the tests running in parallel.
+    let bin_dir = std::path::Path::new(support::PROVIDER_BINARY)
+        .parent()
+        .unwrap();
+    assert!(
+        bin_dir.join("examples/ecs-rollout-proxy").exists(),
+        "the rollout simulator is missing: `cargo build --examples` (scripts/test does)"
+    );
     let output = std::process::Command::new(support::repo_root().join("scripts/demo"))
+        .env("ECSTPL_DEMO_BIN_DIR", bin_dir)
         .env_remove("TF_LOG")
         .output()
         .expect("run scripts/demo");
@@ -21,6 +31,9 @@ fn the_demo_runs_the_whole_loop() {
         "image:            app = repo:v1",
         "Done: Terraform owns the template",
     ] {
-        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
     }
 }
