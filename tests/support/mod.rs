@@ -293,10 +293,16 @@ impl Workspace {
         command
             .args(args)
             .current_dir(self.dir.path())
-            .env_remove("TF_LOG")
-            .env_remove("TF_LOG_PROVIDER")
-            .env_remove("AWS_PROFILE")
             .stdin(Stdio::null());
+        // Only the workspace's own Terraform and AWS settings: nothing inherited from the
+        // machine (a CLI config, a plugin cache, a profile, a CA bundle) may change a result.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("TF_") || key.starts_with("AWS_") {
+                command.env_remove(key.as_ref());
+            }
+        }
+        command.env("AWS_EC2_METADATA_DISABLED", "true");
         for (key, value) in &self.env {
             command.env(key, value);
         }
