@@ -82,6 +82,14 @@ impl Revision {
         self.field("status") == "ACTIVE"
     }
 
+    /// Whether ecstpl registered this revision as a template (`ecstpl:role=template`).
+    pub fn is_template(&self) -> bool {
+        self.tags
+            .get(crate::aws::contract::TAG_ROLE)
+            .map(String::as_str)
+            == Some(crate::aws::contract::ROLE_TEMPLATE)
+    }
+
     /// The container definitions as JSON objects.
     pub fn containers(&self) -> Vec<Map<String, Json>> {
         self.task_definition
@@ -138,6 +146,15 @@ impl Service {
     /// The deployment ECS is moving towards (the one UpdateService created last).
     pub fn primary(&self) -> Option<&Deployment> {
         self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+
+    /// The task definition the service runs: its PRIMARY deployment's. Services on the
+    /// CODE_DEPLOY or EXTERNAL controller report the one their last deployment set.
+    pub fn live_task_definition(&self) -> &str {
+        self.primary()
+            .map(|d| d.task_definition.as_str())
+            .filter(|arn| !arn.is_empty() && self.deployment_controller == "ECS")
+            .unwrap_or(&self.task_definition)
     }
 }
 

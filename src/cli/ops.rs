@@ -47,24 +47,12 @@ async fn live(ecs: &Ecs, target: &ServiceArgs) -> Result<Live, Failure> {
                 target.service, target.cluster
             ))
         })?;
-    let arn = service
-        .primary()
-        .map(|d| d.task_definition.clone())
-        .filter(|arn| !arn.is_empty() && service.deployment_controller == "ECS")
-        .unwrap_or_else(|| service.task_definition.clone());
+    let arn = service.live_task_definition().to_string();
     let revision = ecs
         .describe_task_definition(&arn)
         .await?
         .ok_or_else(|| bad(format!("the service runs {arn}, which cannot be described")))?;
     Ok(Live { service, revision })
-}
-
-fn is_template(revision: &Revision) -> bool {
-    revision
-        .tags
-        .get(aws::contract::TAG_ROLE)
-        .map(String::as_str)
-        == Some(aws::contract::ROLE_TEMPLATE)
 }
 
 /// The template family: the flag, else the live revision's `ecstpl:template` tag, else the
@@ -79,7 +67,7 @@ fn template_family(flag: Option<&str>, live: &Revision) -> Result<String, Failur
             .map_or(tag.as_str(), |(family, _)| family)
             .to_string());
     }
-    if is_template(live) {
+    if live.is_template() {
         return Ok(live.family().to_string());
     }
     Err(bad(format!(
@@ -394,7 +382,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let live = live(ecs, &args.target).await?;
         let family = template_family(args.template.as_deref(), &live.revision).ok();
         let rendered_from = live.revision.tags.get(aws::contract::TAG_TEMPLATE).cloned()
-            .or_else(|| is_template(&live.revision).then(|| live.revision.family_revision()));
+            .or_else(|| live.revision.is_template().then(|| live.revision.family_revision()));
         let latest = match &family {
             Some(family) => latest_template(ecs, family).await.ok(),
             None => None,
@@ -403,7 +391,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
             (Some(from), Some(latest)) => *from == latest.family_revision(),
             _ => false,
         };
-        let drift = match (&rendered_from, is_template(&live.revision)) {
+        let drift = match (&rendered_from, live.revision.is_template()) {
             (Some(from), false) => match ecs.describe_task_definition(from).await? {
                 Some(template) => taskdef::drift(
                     &taskdef::render(&template.task_definition, &taskdef::images(&live.revision.task_definition)),

@@ -214,13 +214,7 @@ async fn read(ecs: &Ecs, config: &Value, diagnostics: &mut Diagnostics) -> Optio
         let cluster = values::string(config, "cluster").unwrap_or_default();
         let service = values::string(config, "service").unwrap_or_default();
         let arn = match ecs.describe_service(&cluster, &service).await {
-            Ok(Some(found)) => {
-                let primary = found
-                    .primary()
-                    .map(|d| d.task_definition.clone())
-                    .filter(|arn| !arn.is_empty() && found.deployment_controller == "ECS");
-                Some(primary.unwrap_or(found.task_definition))
-            }
+            Ok(Some(found)) => Some(found.live_task_definition().to_string()),
             Ok(None) => None,
             Err(err) => {
                 diagnostics.error("Could not describe the service", err.to_string());
@@ -317,8 +311,7 @@ async fn read(ecs: &Ecs, config: &Value, diagnostics: &mut Diagnostics) -> Optio
         Value::string(taskdef::normalize_containers(&live.containers(), &context).to_string()),
     );
 
-    let is_template = live.tags.get(aws::contract::TAG_ROLE).map(String::as_str)
-        == Some(aws::contract::ROLE_TEMPLATE);
+    let is_template = live.is_template();
     let template_arn = match live.tags.get(aws::contract::TAG_TEMPLATE) {
         Some(family_revision) => Some(arn_for(family_revision, live.arn())),
         None if is_template => Some(live.arn().to_string()),

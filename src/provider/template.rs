@@ -267,9 +267,7 @@ impl Resource for TemplateResource {
         };
         match lookup {
             Ok(Some(revision)) if revision.is_active() => {
-                if revision.tags.get(aws::contract::TAG_ROLE).map(String::as_str)
-                    != Some(aws::contract::ROLE_TEMPLATE)
-                {
+                if !revision.is_template() {
                     response.diagnostics.warning(
                         "Importing a revision ecstpl did not register",
                         format!(
@@ -965,7 +963,7 @@ async fn supersede(ecs: &Ecs, planned: &Value, new_arn: &str, diags: &mut Diagno
     active.reverse();
     for old_arn in active.into_iter().skip(keep) {
         match ecs.describe_task_definition(&old_arn).await {
-            Ok(Some(old)) if old.is_active() && is_own_template(&old) => {
+            Ok(Some(old)) if old.is_active() && old.is_template() => {
                 if let Err(err) = ecs.deregister_task_definition(&old_arn).await {
                     diags.warning(
                         "Could not deregister a superseded template revision",
@@ -980,14 +978,6 @@ async fn supersede(ecs: &Ecs, planned: &Value, new_arn: &str, diags: &mut Diagno
             ),
         }
     }
-}
-
-fn is_own_template(revision: &Revision) -> bool {
-    revision
-        .tags
-        .get(aws::contract::TAG_ROLE)
-        .map(String::as_str)
-        == Some(aws::contract::ROLE_TEMPLATE)
 }
 
 async fn retag(ecs: &Ecs, prior: &Value, planned: &Value) -> Result<(), Diagnostics> {
