@@ -23,28 +23,14 @@ use crate::provider::task_blocks;
 use crate::provider::values;
 use crate::taskdef;
 
-/// Arguments whose change registers a new revision (everything that is part of the task
-/// definition itself; tags and provider-side settings are not).
-const REVISION_ARGUMENTS: &[&str] = &[
-    "family",
-    "task_definition",
-    "container_definitions",
-    "cpu",
-    "memory",
-    "network_mode",
-    "requires_compatibilities",
-    "execution_role_arn",
-    "task_role_arn",
-    "pid_mode",
-    "ipc_mode",
-    "enable_fault_injection",
-    "volume",
-    "placement_constraints",
-    "proxy_configuration",
-    "runtime_platform",
-    "ephemeral_storage",
-    "inference_accelerator",
-];
+/// Arguments whose change registers a new revision: the family, the `task_definition`
+/// document, and the task arguments it replaces ([`DOCUMENT_REPLACES`]). Tags and
+/// provider-side settings are not part of a revision.
+fn revision_arguments() -> impl Iterator<Item = &'static str> {
+    ["family", "task_definition"]
+        .into_iter()
+        .chain(DOCUMENT_REPLACES.iter().copied())
+}
 
 /// Computed attributes that a new revision changes.
 const REVISION_OUTPUTS: &[&str] = &["arn", "revision"];
@@ -344,7 +330,7 @@ fn normalize_context(state: &Value) -> taskdef::Context {
 // ---------------------------------------------------------------------------------------------
 // Document mode: the whole task definition as one JSON argument
 
-/// Arguments that a `task_definition` document replaces.
+/// The task arguments, which a `task_definition` document replaces.
 const DOCUMENT_REPLACES: &[&str] = &[
     "container_definitions",
     "cpu",
@@ -735,9 +721,7 @@ fn plan(request: &PlanRequest, default_tags: Option<BTreeMap<String, String>>) -
         }
         now != before
     };
-    let changed_arguments: Vec<&str> = REVISION_ARGUMENTS
-        .iter()
-        .copied()
+    let changed_arguments: Vec<&str> = revision_arguments()
         .filter(|a| changed(planned, a))
         .collect();
     let new_revision = !changed_arguments.is_empty();
