@@ -497,3 +497,29 @@ async fn task_definition_document_registers_plans_clean_and_updates_in_place() {
     let (code, output) = workspace.plan_detailed_exitcode(&[]);
     assert_eq!(code, 0, "{}", output.combined());
 }
+
+#[test]
+fn throttled_registrations_are_retried_with_backoff() {
+    use support::proxy::{Fault, RecordingProxy};
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.inject(Fault::Throttle {
+        operation: Some("RegisterTaskDefinition".into()),
+        times: 3,
+    });
+    let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
+    workspace.write("main.tf", &template("info", ""));
+    let started = std::time::Instant::now();
+    workspace.apply(&[]);
+    assert_eq!(
+        proxy.injected(),
+        3,
+        "three throttled attempts, then success"
+    );
+    eprintln!(
+        "apply with 3 throttled registrations took {:?}",
+        started.elapsed()
+    );
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}

@@ -25,8 +25,6 @@ pub struct Settings {
     pub ecs_endpoint: Option<String>,
     /// Retries after the first attempt; throttling and 5xx are retried with backoff.
     pub max_retries: Option<u32>,
-    /// Rate-limit the client itself once ECS throttles (for processes that make many calls).
-    pub adaptive_retry: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -45,17 +43,13 @@ impl Ecs {
     /// A client for `settings`. Makes no network call: credentials resolve on first use.
     pub async fn connect(settings: &Settings) -> Result<Ecs, AwsError> {
         let retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-        // Adaptive mode adds client-side rate limiting once ECS starts throttling: right for
-        // the provider, which registers many revisions from one process; a CLI run that
-        // registers one revision backs off per call instead.
-        let retry = if settings.adaptive_retry {
-            RetryConfig::adaptive()
-        } else {
-            RetryConfig::standard()
-        };
-        let retry = retry
+        // Standard mode: exponential backoff with jitter on throttling and 5xx. The adaptive
+        // mode's client-side rate limiter makes every throttled retry wait the maximum backoff
+        // and slows every later call of the process, which a provider applying many
+        // templates cannot afford.
+        let retry = RetryConfig::standard()
             .with_max_attempts(retries.saturating_add(1))
-            .with_initial_backoff(Duration::from_millis(200))
+            .with_initial_backoff(Duration::from_millis(500))
             .with_max_backoff(Duration::from_secs(20));
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(10))

@@ -165,6 +165,5 @@ pub(crate) fn settings(config: &Value) -> Result<Settings, Diagnostics> {
         assume_role,
         ecs_endpoint,
         max_retries: Some(max_retries.unwrap_or(25)),
-        adaptive_retry: true,
     })
 }
