@@ -114,3 +114,78 @@ resource "ecstpl_template" "web" {
         );
     }
 }
+
+const PROFILE_CONFIG: &str = r#"
+terraform {
+  required_providers {
+    ecstpl = { source = "ecstpl/ecstpl" }
+  }
+}
+variable "profile" {
+  type    = string
+  default = null
+}
+provider "ecstpl" {
+  region                   = "us-east-1"
+  profile                  = var.profile
+  shared_credentials_files = ["${path.module}/credentials"]
+}
+resource "ecstpl_template" "web" {
+  family                = "web-template"
+  container_definitions = jsonencode([{ name = "app", image = "placeholder", memory = 128 }])
+}
+"#;
+
+const CREDENTIALS_FILE: &str = "[default]\naws_access_key_id = DEFAULTPROFILEKEY\naws_secret_access_key = default-secret\n\n[other]\naws_access_key_id = OTHERPROFILEKEY\naws_secret_access_key = other-secret\n";
+
+/// With `AWS_ACCESS_KEY_ID` in the environment, an explicit `profile` still decides the
+/// credentials (as the AWS provider and the aws CLI do); without one, the environment's keys
+/// are used, as in the standard chain.
+#[test]
+fn an_explicit_profile_wins_over_environment_credentials() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    let terraform = terraform_binaries().remove(0);
+    let mut workspace = Workspace::new(&terraform, &proxy.endpoint());
+    workspace.env("AWS_ACCESS_KEY_ID", "ENVIRONMENTKEY");
+    workspace.write("main.tf", PROFILE_CONFIG);
+    workspace.write("credentials", CREDENTIALS_FILE);
+
+    workspace.apply(&["-var", "profile=other"]);
+    let keys = proxy.access_keys();
+    assert!(!keys.is_empty(), "no ECS call reached the proxy");
+    assert!(
+        keys.iter().all(|k| k == "OTHERPROFILEKEY"),
+        "requests were signed with {keys:?}, not the profile's key"
+    );
+
+    proxy.clear_access_keys();
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+    let keys = proxy.access_keys();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter().all(|k| k == "ENVIRONMENTKEY"),
+        "without a profile the environment's keys come first: {keys:?}"
+    );
+    workspace.destroy(&["-var", "profile=other"]);
+}
+
+#[test]
+fn an_unknown_profile_is_an_error_naming_it() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    let terraform = terraform_binaries().remove(0);
+    let mut workspace = Workspace::new(&terraform, &proxy.endpoint());
+    workspace.env("AWS_ACCESS_KEY_ID", "ENVIRONMENTKEY");
+    workspace.write("main.tf", PROFILE_CONFIG);
+    workspace.write("credentials", CREDENTIALS_FILE);
+    let (code, output) = workspace.plan_detailed_exitcode(&["-var", "profile=othr"]);
+    assert_eq!(code, 1, "{}", output.combined());
+    let text = output.combined();
+    assert!(
+        text.contains("profile \"othr\" is not defined") && text.contains("default, other"),
+        "{text}"
+    );
+    assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
+}

@@ -5,9 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
 };
@@ -61,27 +64,29 @@ impl Ecs {
         if let Some(region) = &settings.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
+        let files = profile_files(settings);
+        check_selected_profile(settings.profile.as_deref(), &files).await?;
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
-        if !settings.shared_config_files.is_empty() || !settings.shared_credentials_files.is_empty()
-        {
-            let mut files = ProfileFiles::builder();
-            if settings.shared_config_files.is_empty() {
-                files = files.include_default_config_file(true);
-            }
-            if settings.shared_credentials_files.is_empty() {
-                files = files.include_default_credentials_file(true);
-            }
-            for path in &settings.shared_config_files {
-                files = files.with_file(ProfileFileKind::Config, path);
-            }
-            for path in &settings.shared_credentials_files {
-                files = files.with_file(ProfileFileKind::Credentials, path);
-            }
-            loader = loader.profile_files(files.build());
-        }
+        loader = loader.profile_files(files.clone());
         let mut config = loader.load().await;
+        if let Some(profile) = &settings.profile {
+            // A profile named in the configuration decides the credentials, as in the AWS
+            // provider (aws-sdk-go-v2 resolveCredentialChain: a programmatically set profile
+            // comes before environment credentials) and the aws CLI (botocore#486: "Explicit
+            // profile overrides environment variables"). The default chain would take
+            // AWS_ACCESS_KEY_ID first. AWS_PROFILE alone keeps the standard order.
+            let provider = ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .profile_files(files)
+                .configure(&ProviderConfig::default().with_region(config.region().cloned()))
+                .build();
+            config = config
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
         if let Some(role) = &settings.assume_role {
             if role.role_arn.trim().is_empty() {
                 return Err(AwsError::Config("assume_role.role_arn is empty".into()));
@@ -98,9 +103,7 @@ impl Ecs {
             let provider = builder.build().await;
             config = config
                 .into_builder()
-                .credentials_provider(
-                    aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-                )
+                .credentials_provider(SharedCredentialsProvider::new(provider))
                 .build();
         }
         if config.region().is_none() {
@@ -116,4 +119,68 @@ impl Ecs {
             ecs_config.build(),
         )))
     }
+}
+
+/// The shared config and credentials files: the ones given, or the defaults (which honour
+/// AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE) for a kind that is not given.
+fn profile_files(settings: &Settings) -> ProfileFiles {
+    let mut files = ProfileFiles::builder();
+    if settings.shared_config_files.is_empty() {
+        files = files.include_default_config_file(true);
+    }
+    if settings.shared_credentials_files.is_empty() {
+        files = files.include_default_credentials_file(true);
+    }
+    for path in &settings.shared_config_files {
+        files = files.with_file(ProfileFileKind::Config, path);
+    }
+    for path in &settings.shared_credentials_files {
+        files = files.with_file(ProfileFileKind::Credentials, path);
+    }
+    files.build()
+}
+
+/// A profile that is asked for (explicitly, or by AWS_PROFILE) must exist: the SDK would
+/// otherwise fall back to other credentials without a word.
+async fn check_selected_profile(
+    explicit: Option<&str>,
+    files: &ProfileFiles,
+) -> Result<(), AwsError> {
+    let env = aws_types::os_shim_internal::Env::real();
+    let (name, origin) = match explicit {
+        Some(name) => (name.to_string(), "profile"),
+        None => match env.get("AWS_PROFILE") {
+            Ok(name) if !name.is_empty() => (name, "AWS_PROFILE"),
+            _ => return Ok(()),
+        },
+    };
+    if name.trim().is_empty() {
+        return Err(AwsError::Config(format!(
+            "{origin} is empty: name a profile of the shared config files"
+        )));
+    }
+    let loaded =
+        aws_config::profile::load(&aws_types::os_shim_internal::Fs::real(), &env, files, None)
+            .await;
+    let profiles = match loaded {
+        Ok(profiles) => profiles,
+        Err(err) => {
+            return Err(AwsError::Config(format!(
+                "{origin} {name:?}: the shared config files cannot be read: {err}"
+            )));
+        }
+    };
+    if profiles.get_profile(&name).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = profiles.profiles().collect();
+    known.sort_unstable();
+    let known = if known.is_empty() {
+        "none are defined".to_string()
+    } else {
+        format!("defined: {}", known.join(", "))
+    };
+    Err(AwsError::Config(format!(
+        "{origin} {name:?} is not defined in the shared config or credentials files ({known})"
+    )))
 }

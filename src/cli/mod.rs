@@ -38,7 +38,8 @@ pub struct AwsArgs {
     /// AWS region (default: AWS_REGION / the profile's region).
     #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,
-    /// Named profile from the shared config files.
+    /// Named profile from the shared config files. It decides the credentials even when
+    /// AWS_ACCESS_KEY_ID is set, as in the aws CLI; an undefined profile is an error (exit 2).
     #[arg(long, global = true)]
     pub profile: Option<String>,
     /// ECS endpoint URL (for emulators; AWS_ENDPOINT_URL works too).

@@ -27,7 +27,7 @@ pub(crate) fn schema() -> Schema {
                 .into(),
             attributes: vec![
                 string("region", "AWS region, e.g. `eu-west-1`. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region."),
-                string("profile", "Named profile from the shared config and credentials files. Defaults to `AWS_PROFILE`."),
+                string("profile", "Named profile from the shared config and credentials files. Defaults to `AWS_PROFILE`. When set here, the profile decides the credentials even if `AWS_ACCESS_KEY_ID` is in the environment, as in the AWS provider; a profile that is not defined is an error."),
                 string_list("shared_config_files", "Paths of shared config files. Defaults to `~/.aws/config`."),
                 string_list("shared_credentials_files", "Paths of shared credentials files. Defaults to `~/.aws/credentials`."),
                 Attribute::new("max_retries", Type::Number, Mode::Optional,

@@ -65,6 +65,8 @@ struct SimulatedDeployment {
 #[derive(Default)]
 struct State {
     calls: Vec<String>,
+    /// The access key ID each request was signed with (from its SigV4 Authorization header).
+    access_keys: Vec<String>,
     faults: Vec<Fault>,
     injected: u32,
     /// None: responses pass through untouched.
@@ -286,6 +288,15 @@ impl RecordingProxy {
         self.state.lock().expect("proxy state").calls.clone()
     }
 
+    /// The access key ID of every request received, in order.
+    pub fn access_keys(&self) -> Vec<String> {
+        self.state.lock().expect("proxy state").access_keys.clone()
+    }
+
+    pub fn clear_access_keys(&self) {
+        self.state.lock().expect("proxy state").access_keys.clear();
+    }
+
     /// Operations that change something: everything but Describe*, List* and Get*.
     pub fn write_calls(&self) -> Vec<String> {
         self.calls()
@@ -348,9 +359,19 @@ async fn handle(
         .and_then(|v| v.rsplit('.').next())
         .unwrap_or("(none)")
         .to_string();
+    // SigV4: "AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...".
+    let access_key = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1))
+        .and_then(|v| v.split('/').next())
+        .unwrap_or_default()
+        .to_string();
     let action = {
         let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
         state.calls.push(operation.clone());
+        state.access_keys.push(access_key);
         state.action_for(&operation)
     };
     match action {
