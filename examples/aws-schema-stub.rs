@@ -100,13 +100,9 @@ impl Resource for EcsService {
             diagnostics: not_supported(),
         }
     }
-    async fn plan(&self, _request: PlanRequest) -> PlanResponse {
-        PlanResponse {
-            planned_state: Value::Null,
-            requires_replace: Vec::new(),
-            planned_private: Vec::new(),
-            diagnostics: not_supported(),
-        }
+    async fn modify_plan(&self, _: &PlanRequest, _: bool, response: &mut PlanResponse) {
+        response.planned_state = Value::Null;
+        response.diagnostics = not_supported();
     }
     async fn apply(&self, _request: ApplyRequest) -> ApplyResponse {
         ApplyResponse {

@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Command;
 
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 use support::proxy::{RecordingProxy, Rollout};
 use support::{CmdOutput, Moto, Workspace, ecs_client, repo_root, terraform_binaries};
 
@@ -547,4 +547,79 @@ async fn diff_overlay_step_summary_throttling_and_prune() {
         "the newest one before the live one is kept"
     );
     assert_eq!(status(3).await, "ACTIVE");
+}
+
+/// `diff` compares what the definitions mean: a live revision that differs from the rendered
+/// one only in what ECS rewrites (entry order, filled-in defaults) is no change, and a real
+/// change shows alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_shows_only_real_differences() {
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let ecs = ecs_client(&endpoint).await;
+    let template = json!({"family": "api-template", "memory": "512", "networkMode": "awsvpc",
+        "containerDefinitions": [{"name": "app", "image": "placeholder",
+            "portMappings": [{"containerPort": 8080}],
+            "environment": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}],
+        "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": "api"}]});
+    support::register_raw(&endpoint, &template);
+    let live = |b: &str| {
+        json!({"family": "api", "memory": "512", "networkMode": "awsvpc",
+            "containerDefinitions": [{"name": "app", "image": "repo:v1", "essential": true, "cpu": 0,
+                "portMappings": [{"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}],
+                "environment": [{"name": "B", "value": b}, {"name": "A", "value": "1"}]}],
+            "tags": [{"key": "ecstpl:role", "value": "deployed"}, {"key": "ecstpl:template", "value": "api-template:1"},
+                     {"key": "ecstpl:ci-images", "value": "app"}]})
+    };
+    support::register_raw(&endpoint, &live("2"));
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("api")
+        .task_definition("api:1")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap();
+    let diff = ecstpl(
+        &endpoint,
+        &["diff", "--cluster", "prod", "--service", "api"],
+    );
+    assert_eq!(diff.code, 0, "{}", diff.combined());
+    assert!(diff.stdout.starts_with("No changes"), "{}", diff.stdout);
+
+    support::register_raw(&endpoint, &live("3"));
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("api-edited")
+        .task_definition("api:2")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap();
+    let diff = ecstpl(
+        &endpoint,
+        &["diff", "--cluster", "prod", "--service", "api-edited"],
+    );
+    assert_eq!(diff.code, 0, "{}", diff.combined());
+    let changed: Vec<String> = diff
+        .stdout
+        .lines()
+        .filter(|l| {
+            (l.starts_with('-') || l.starts_with('+'))
+                && !l.starts_with("---")
+                && !l.starts_with("+++")
+        })
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        changed,
+        vec!["- \"value\": \"3\"", "+ \"value\": \"2\""],
+        "{}",
+        diff.stdout
+    );
 }

@@ -137,3 +137,10 @@ fn complete_example_validates() {
         );
     }
 }
+
+#[test]
+fn readme_counts_the_rewrite_rules_the_code_has() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let claim = format!("{} rewrites", ecstpl::taskdef::rules::RULES.len());
+    assert!(readme.contains(&claim), "README should say {claim:?}");
+}

@@ -31,7 +31,7 @@ async fn proxy_records_operations_and_injects_throttling() {
 async fn proxy_rewrites_task_definitions_like_ecs() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
-    proxy.rewrite_like_ecs();
+    proxy.model_ecs_storage();
     let ecs = ecs_client(&proxy.endpoint()).await;
     ecs.register_task_definition()
         .family("f")

@@ -442,7 +442,7 @@ resource "ecstpl_template" "api" {{
 async fn task_definition_document_registers_plans_clean_and_updates_in_place() {
     let moto = Moto::start();
     let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
-    proxy.rewrite_like_ecs();
+    proxy.model_ecs_storage();
     let ecs = ecs_client(&moto.endpoint()).await;
     let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
     workspace.write("main.tf", &document_config("info"));

@@ -7,7 +7,10 @@ mod ecs;
 mod error;
 mod raw;
 mod settings;
+mod templates;
 
+pub(crate) use self::ecs::tags_from_json;
 pub use self::ecs::{Deployment, Ecs, Revision, RolloutStatus, Service, parse_task_definition_arn};
 pub use self::error::AwsError;
 pub use self::settings::{AssumeRole, Settings};
+pub use self::templates::{Pruned, TemplateStatus, in_sync, user_tags};

@@ -61,30 +61,25 @@ fn template_family(flag: Option<&str>, live: &Revision) -> Result<String, Failur
     if let Some(family) = flag {
         return Ok(family.split(':').next().unwrap_or(family).to_string());
     }
-    if let Some(tag) = live.tags.get(aws::contract::TAG_TEMPLATE) {
-        return Ok(tag
-            .rsplit_once(':')
-            .map_or(tag.as_str(), |(family, _)| family)
-            .to_string());
-    }
-    if live.is_template() {
-        return Ok(live.family().to_string());
-    }
-    Err(bad(format!(
-        "cannot tell which template {} was rendered from: it has no {} tag and is not a template revision; pass --template",
-        live.family_revision(),
-        aws::contract::TAG_TEMPLATE
-    )))
+    live.template_family().ok_or_else(|| {
+        bad(format!(
+            "cannot tell which template {} was rendered from: it has no {} tag and is not a template revision; pass --template",
+            live.family_revision(),
+            aws::contract::TAG_TEMPLATE
+        ))
+    })
 }
 
+/// The latest ACTIVE revision of the template family tagged as a template: a revision someone
+/// registered into the family by hand is never taken for the template.
 async fn latest_template(ecs: &Ecs, family: &str) -> Result<Revision, Failure> {
-    let arn = ecs
-        .latest_active_revision(family)
-        .await?
-        .ok_or_else(|| bad(format!("template family {family:?} has no ACTIVE revision")))?;
-    ecs.describe_task_definition(&arn)
-        .await?
-        .ok_or_else(|| bad(format!("template revision {arn} cannot be described")))
+    ecs.latest_template(family).await?.ok_or_else(|| {
+        bad(format!(
+            "template family {family:?} has no ACTIVE revision tagged {}={}: apply the ecstpl_template that owns it (or pass --template with the right family)",
+            aws::contract::TAG_ROLE,
+            aws::contract::ROLE_TEMPLATE
+        ))
+    })
 }
 
 /// What a deploy registers, and from what.
@@ -136,12 +131,7 @@ async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rendered, Failur
             .map_err(|err| bad(format!("--overlay {}: {err}", path.display())))?;
     }
     request.insert("family".into(), Json::from(deploy_family));
-    let mut tags: BTreeMap<String, String> = template
-        .tags
-        .iter()
-        .filter(|(key, _)| !key.starts_with(aws::contract::RESERVED_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut tags = aws::user_tags(&template.tags);
     tags.insert(
         aws::contract::TAG_ROLE.into(),
         aws::contract::ROLE_DEPLOYED.into(),
@@ -164,7 +154,7 @@ async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rendered, Failur
                 .collect(),
         ),
     );
-    let problems = taskdef::validate_task_definition(&request);
+    let problems = taskdef::validate_task_definition(&request, &[]);
     if let Some(problem) = problems.first() {
         return Err(bad(format!(
             "the rendered task definition is invalid: {}: {}",
@@ -191,15 +181,12 @@ pub(crate) async fn render(ecs: &Ecs, args: &RenderArgs) -> ExitCode {
     )
 }
 
-/// A definition as people read it: read-only fields, family and tags aside, keys sorted.
+/// A definition as ECS means it, as people read it: the canonical form (read-only fields,
+/// ownership and everything ECS fills in aside; containers by name), keys sorted. Two
+/// definitions that differ only in what ECS rewrites print the same.
 fn comparable_text(definition: &Map<String, Json>) -> String {
-    let mut definition = definition.clone();
-    taskdef::strip_read_only(&mut definition);
-    definition.remove("family");
-    definition.remove("tags");
-    let sorted: Json =
-        serde_json::from_str(&Json::Object(definition).to_string()).unwrap_or(Json::Null);
-    serde_json::to_string_pretty(&sort_keys(&sorted)).unwrap_or_default()
+    let canonical = Json::Object(taskdef::normalize_task_definition(definition));
+    serde_json::to_string_pretty(&sort_keys(&canonical)).unwrap_or_default()
 }
 
 fn sort_keys(value: &Json) -> Json {
@@ -359,20 +346,19 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
 /// Deregisters ecstpl's own deploy-family revisions beyond the newest `keep` (never the one
 /// just registered, never one without the `ecstpl:role=deployed` tag).
 async fn prune(ecs: &Ecs, registered: &Revision, keep: usize) -> Result<(), Failure> {
-    let mut arns = ecs.list_revisions(registered.family(), true).await?;
-    arns.retain(|arn| arn != registered.arn());
-    arns.reverse();
-    for arn in arns.into_iter().skip(keep) {
-        if let Some(revision) = ecs.describe_task_definition(&arn).await?
-            && revision
-                .tags
-                .get(aws::contract::TAG_ROLE)
-                .map(String::as_str)
-                == Some(aws::contract::ROLE_DEPLOYED)
-        {
-            ecs.deregister_task_definition(&arn).await?;
-            eprintln!("pruned {}", revision.family_revision());
-        }
+    let pruned = ecs
+        .prune(
+            registered.family(),
+            aws::contract::ROLE_DEPLOYED,
+            keep,
+            registered.arn(),
+        )
+        .await?;
+    for arn in &pruned.deregistered {
+        eprintln!("pruned {arn}");
+    }
+    if let Some((arn, err)) = pruned.failed.into_iter().next() {
+        return Err(Failure(ExitCode::Aws, format!("pruning {arn}: {err}")));
     }
     Ok(())
 }
@@ -381,16 +367,12 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
     finish(async {
         let live = live(ecs, &args.target).await?;
         let family = template_family(args.template.as_deref(), &live.revision).ok();
-        let rendered_from = live.revision.tags.get(aws::contract::TAG_TEMPLATE).cloned()
-            .or_else(|| live.revision.is_template().then(|| live.revision.family_revision()));
+        let rendered_from = live.revision.rendered_from();
         let latest = match &family {
             Some(family) => latest_template(ecs, family).await.ok(),
             None => None,
         };
-        let in_sync = match (&rendered_from, &latest) {
-            (Some(from), Some(latest)) => *from == latest.family_revision(),
-            _ => false,
-        };
+        let in_sync = latest.as_ref().is_some_and(|latest| aws::in_sync(&live.revision, latest));
         let drift = match (&rendered_from, live.revision.is_template()) {
             (Some(from), false) => match ecs.describe_task_definition(from).await? {
                 Some(template) => taskdef::drift(

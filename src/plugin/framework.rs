@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::plugin::diag::Diagnostics;
 use crate::plugin::path::AttributePath;
+use crate::plugin::plan::{PlanRules, Semantics};
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 
@@ -66,12 +67,34 @@ pub trait Resource: Send + Sync + 'static {
     /// user's representation of values that are semantically unchanged.
     async fn read(&self, request: ReadRequest) -> ReadResponse;
 
-    /// `PlanResourceChange`: called at plan time and again at apply time (the second answer
-    /// must be compatible with the first). For every non-computed attribute the planned value
-    /// must equal the config value, or the prior value when both are non-null. Computed
-    /// attributes may be unknown. `requires_replace` may list only paths whose value changes.
-    /// Not called for destroy (prior known, proposed null): Terraform plans that itself.
-    async fn plan(&self, request: PlanRequest) -> PlanResponse;
+    /// The plan rules Terraform's protocol needs for this type (replacement, new versions,
+    /// meaningful absence), applied by the framework to every `PlanResourceChange` before
+    /// [`Resource::modify_plan`]. See [`crate::plugin::plan`].
+    fn plan_rules(&self) -> PlanRules {
+        PlanRules::default()
+    }
+
+    /// Semantic equality of this type's values, used by the plan rules (default: none, only
+    /// equal values are the same).
+    fn semantics(&self) -> &dyn Semantics {
+        &crate::plugin::plan::ExactValues
+    }
+
+    /// `PlanResourceChange` after the framework applied [`Resource::plan_rules`]: called at
+    /// plan time and again at apply time (the second answer must be compatible with the first).
+    /// `response.planned_state` holds the framework's plan; `new_version` says whether it makes
+    /// a new object or version. For every non-computed attribute the planned value must equal
+    /// the config value, or the prior value when both are non-null. Computed attributes may be
+    /// unknown. `requires_replace` may list only paths whose value changes. Not called for
+    /// destroy (prior known, proposed null): Terraform plans that itself.
+    async fn modify_plan(
+        &self,
+        request: &PlanRequest,
+        new_version: bool,
+        response: &mut PlanResponse,
+    ) {
+        let _ = (request, new_version, response);
+    }
 
     /// `ApplyResourceChange`: create (prior null), update, or delete (planned null; return
     /// `Value::Null`). The new state must be wholly known and keep every value that was known in
@@ -112,6 +135,35 @@ pub struct ReadResponse {
     pub new_state: Value,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
+}
+
+/// Plans a change of `resource`: its [`PlanRules`] first, then its own
+/// [`Resource::modify_plan`].
+pub async fn plan_resource(
+    resource: &dyn Resource,
+    schema: &Schema,
+    request: PlanRequest,
+) -> PlanResponse {
+    let planned = crate::plugin::plan::plan(
+        &schema.block,
+        &resource.plan_rules(),
+        resource.semantics(),
+        &request.prior_state,
+        &request.config,
+        &request.proposed_new_state,
+    );
+    let mut response = PlanResponse {
+        planned_state: planned.state,
+        requires_replace: planned.requires_replace,
+        planned_private: request.prior_private.clone(),
+        diagnostics: Diagnostics::new(),
+    };
+    if !response.planned_state.is_null() {
+        resource
+            .modify_plan(&request, planned.new_version, &mut response)
+            .await;
+    }
+    response
 }
 
 pub struct PlanRequest {

@@ -330,7 +330,11 @@ impl pb::provider_server::Provider for ProviderService {
         })();
         let plan = match decoded {
             Ok(plan_request) => {
-                let plan = resource.implementation.plan(plan_request);
+                let plan = framework::plan_resource(
+                    resource.implementation.as_ref(),
+                    &resource.schema,
+                    plan_request,
+                );
                 self.unless_stopped(plan, |diagnostics| framework::PlanResponse {
                     planned_state: Value::Null,
                     requires_replace: Vec::new(),
@@ -378,14 +382,22 @@ impl pb::provider_server::Provider for ProviderService {
         let applied = match decoded {
             Ok(apply_request) => {
                 let prior = apply_request.prior_state.clone();
+                let planned = apply_request.planned_state.clone();
                 let apply = resource.implementation.apply(apply_request);
                 // Cancelling mid-apply keeps the prior state: whatever the API did is re-read next run.
-                self.unless_stopped(apply, |diagnostics| framework::ApplyResponse {
-                    new_state: prior,
-                    private: Vec::new(),
-                    diagnostics,
-                })
-                .await
+                let mut applied = self
+                    .unless_stopped(apply, |diagnostics| framework::ApplyResponse {
+                        new_state: prior,
+                        private: Vec::new(),
+                        diagnostics,
+                    })
+                    .await;
+                if !applied.diagnostics.has_errors() {
+                    let problems =
+                        crate::plugin::plan::check_applied(&planned, &mut applied.new_state);
+                    applied.diagnostics.extend(problems);
+                }
+                applied
             }
             Err(diagnostics) => framework::ApplyResponse {
                 new_state: Value::Null,

@@ -6,6 +6,7 @@ pub mod framework;
 pub mod grpc;
 pub mod log;
 pub mod path;
+pub mod plan;
 pub mod proto;
 pub mod schema;
 pub mod server;

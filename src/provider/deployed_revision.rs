@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::aws::{self, Ecs, Revision};
+use crate::aws::{self, Ecs};
 use crate::plugin::diag::Diagnostics;
 use crate::plugin::framework::{DataReadRequest, DataReadResponse, DataSource};
 use crate::plugin::path::AttributePath;
@@ -181,16 +181,6 @@ fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
-/// The template family: the `template` argument, else the one the live revision names.
-fn template_family(config: &Value, live: &Revision) -> Option<String> {
-    values::string(config, "template").or_else(|| {
-        live.tags
-            .get(aws::contract::TAG_TEMPLATE)
-            .and_then(|t| t.rsplit_once(':'))
-            .map(|(family, _)| family.to_string())
-    })
-}
-
 /// `family:revision` (a tag value) as a full ARN, in the account and region of `like`.
 fn arn_for(family_revision: &str, like: &str) -> String {
     match like.rsplit_once("task-definition/") {
@@ -312,24 +302,20 @@ async fn read(ecs: &Ecs, config: &Value, diagnostics: &mut Diagnostics) -> Optio
     );
 
     let is_template = live.is_template();
-    let template_arn = match live.tags.get(aws::contract::TAG_TEMPLATE) {
-        Some(family_revision) => Some(arn_for(family_revision, live.arn())),
-        None if is_template => Some(live.arn().to_string()),
-        None => None,
-    };
+    let template_arn = live
+        .rendered_from()
+        .map(|family_revision| arn_for(&family_revision, live.arn()));
     state.set_attr(
         "template_arn",
         values::optional_string(template_arn.as_deref()),
     );
 
-    if let (Some(template_arn), Some(family)) = (
-        &template_arn,
-        template_family(config, &live).or_else(|| is_template.then(|| live.family().to_string())),
-    ) {
-        match ecs.latest_active_revision(&family).await {
+    let family = values::string(config, "template").or_else(|| live.template_family());
+    if let (Some(template_arn), Some(family)) = (&template_arn, family) {
+        match ecs.latest_template(&family).await {
             Ok(latest) => state.set_attr(
                 "in_sync",
-                Value::Bool(latest.as_deref() == Some(template_arn.as_str())),
+                Value::Bool(latest.is_some_and(|latest| aws::in_sync(&live, &latest))),
             ),
             Err(err) => diagnostics.warning(
                 "Could not find the latest template revision",

@@ -53,7 +53,71 @@ pub fn registry_docs() -> Vec<(String, String)> {
             ),
         ));
     }
+    files.push(("guides/ecs-rewrites.md".to_string(), rewrites_guide()));
     files
+}
+
+/// The rules the normalizer knows, from the table in the domain.
+fn rewrites_guide() -> String {
+    use crate::taskdef::rules::{RULES, Scope};
+    let mut out = String::from(
+        "---\npage_title: \"What ECS rewrites, and why plans stay clean - ecstpl\"\nsubcategory: \"\"\ndescription: |-\n  Every rewrite ECS makes to a registered task definition that ecstpl knows, with its source.\n---\n\n",
+    );
+    out.push_str("# What ECS rewrites, and why plans stay clean\n\n");
+    out.push_str(
+        "ECS does not store a task definition exactly as it was registered: it fills in defaults, \
+         adds empty lists, converts task sizes and reorders lists. Tools that compare the stored \
+         revision with the configuration show these rewrites as perpetual diffs.\n\n\
+         ecstpl guarantees that **a plan after apply is clean whatever ECS adds to the stored \
+         revision**: a revision is immutable and its ARN is its identity, so a refresh of \
+         `ecstpl_template` reads only whether the revision is still ACTIVE and its tags, never \
+         its body. The rules below are used only where the configuration really meets what ECS \
+         stores: when a plan compares the configuration with the prior state (a reformatted \
+         `file()`, `\"1 vCPU\"` for `\"1024\"`), on import (the first plan compares the \
+         configuration with the imported revision), in the data source's `drift` and `in_sync`, \
+         and in `ecstpl diff`. There they must be exactly right: equal when ECS would store the \
+         same thing, a real and minimal difference when not.\n\n\
+         Only rewrites with public evidence are listed; each rule's example is a test (the user's \
+         form and the stored form compare equal, and a real change next to the rewrite does \
+         not).\n\n",
+    );
+    for (scope, title) in [
+        (Scope::Container, "Container definitions"),
+        (Scope::Task, "Task level"),
+    ] {
+        let _ = write!(
+            out,
+            "## {title}\n\n| rule | field | you send | ECS stores | when | evidence | sources |\n|---|---|---|---|---|---|---|\n"
+        );
+        for rule in RULES.iter().filter(|r| r.scope == scope) {
+            let sources: Vec<String> = rule
+                .sources
+                .iter()
+                .enumerate()
+                .map(|(i, url)| format!("[{}]({url})", i + 1))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} | {} | {} |",
+                rule.id,
+                rule.field.replace('|', "\\|"),
+                rule.user_sends.replace('|', "\\|"),
+                rule.ecs_stores.replace('|', "\\|"),
+                rule.condition,
+                rule.evidence.label(),
+                sources.join(" ")
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{} rules: {} container-level, {} task-level.",
+        RULES.len(),
+        RULES.iter().filter(|r| r.scope == Scope::Container).count(),
+        RULES.iter().filter(|r| r.scope == Scope::Task).count()
+    );
+    out
 }
 
 fn type_name(ty: &Type) -> String {

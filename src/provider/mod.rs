@@ -35,6 +35,28 @@ pub(crate) struct Configured {
 }
 
 impl Shared {
+    /// Configured without an ECS client and with these default tags (unit tests of plans).
+    #[cfg(test)]
+    pub(crate) fn configure_for_tests(&self, default_tags: BTreeMap<String, String>) {
+        if let Ok(mut state) = self.state.write() {
+            *state = Some(Arc::new(Configured {
+                ecs: None,
+                default_tags: Some(default_tags),
+            }));
+        }
+    }
+
+    /// Configured with default tags that are unknown at plan time.
+    #[cfg(test)]
+    pub(crate) fn configure_for_tests_unknown_tags(&self) {
+        if let Ok(mut state) = self.state.write() {
+            *state = Some(Arc::new(Configured {
+                ecs: None,
+                default_tags: None,
+            }));
+        }
+    }
+
     fn configured(&self) -> Option<Arc<Configured>> {
         self.state.read().ok().and_then(|state| state.clone())
     }

@@ -21,15 +21,6 @@ const RENAMES: &[(&str, &str)] = &[
     ("configure_at_launch", "configuredAtLaunch"),
 ];
 
-/// Values ECS fills in when they are left out; a null in state stays null when live has these.
-const API_DEFAULTS: &[(&str, &str)] = &[
-    ("transit_encryption", "DISABLED"),
-    ("iam", "DISABLED"),
-    ("root_directory", "/"),
-    ("type", "APPMESH"),
-    ("scope", "task"),
-];
-
 fn api_name(name: &str) -> String {
     if let Some((_, api)) = RENAMES.iter().find(|(tf, _)| *tf == name) {
         return (*api).to_string();
@@ -91,7 +82,7 @@ fn list(
 
 /// The nested blocks of the resource schema.
 pub(crate) fn blocks() -> Vec<NestedBlock> {
-    use Mode::{Optional, Required};
+    use Mode::{Optional, OptionalComputed, Required};
     let s = Type::String;
     vec![
         list(
@@ -113,8 +104,8 @@ pub(crate) fn blocks() -> Vec<NestedBlock> {
                 attribute(
                     "configure_at_launch",
                     Type::Bool,
-                    Optional,
-                    "Whether the volume is configured when a task is run or a service created.",
+                    OptionalComputed,
+                    "Whether the volume is configured when a task is run or a service created. Left out means `false`.",
                 ),
             ],
             vec![
@@ -122,14 +113,24 @@ pub(crate) fn blocks() -> Vec<NestedBlock> {
                     "docker_volume_configuration",
                     "A Docker volume.",
                     vec![
-                        attribute("scope", s.clone(), Optional, "`task` or `shared`."),
+                        attribute(
+                            "scope",
+                            s.clone(),
+                            OptionalComputed,
+                            "`task` (the default) or `shared`.",
+                        ),
                         attribute(
                             "autoprovision",
                             Type::Bool,
-                            Optional,
-                            "Create the volume if it does not exist (shared scope).",
+                            OptionalComputed,
+                            "Create the volume if it does not exist (shared scope). Left out means `false`.",
                         ),
-                        attribute("driver", s.clone(), Optional, "Volume driver."),
+                        attribute(
+                            "driver",
+                            s.clone(),
+                            OptionalComputed,
+                            "Volume driver (`local` when left out).",
+                        ),
                         attribute(
                             "driver_opts",
                             Type::map(s.clone()),
@@ -148,14 +149,14 @@ pub(crate) fn blocks() -> Vec<NestedBlock> {
                         attribute(
                             "root_directory",
                             s.clone(),
-                            Optional,
-                            "Directory of the file system to mount as the root.",
+                            OptionalComputed,
+                            "Directory of the file system to mount as the root (`/` when left out).",
                         ),
                         attribute(
                             "transit_encryption",
                             s.clone(),
-                            Optional,
-                            "`ENABLED` or `DISABLED`.",
+                            OptionalComputed,
+                            "`ENABLED` or `DISABLED` (the default).",
                         ),
                         attribute(
                             "transit_encryption_port",
@@ -177,8 +178,8 @@ pub(crate) fn blocks() -> Vec<NestedBlock> {
                             attribute(
                                 "iam",
                                 s.clone(),
-                                Optional,
-                                "`ENABLED` or `DISABLED`: use the task role.",
+                                OptionalComputed,
+                                "`ENABLED` or `DISABLED` (the default): use the task role.",
                             ),
                         ],
                         vec![],
@@ -243,7 +244,12 @@ pub(crate) fn blocks() -> Vec<NestedBlock> {
                     Optional,
                     "Proxy properties (name → value).",
                 ),
-                attribute("type", s.clone(), Optional, "`APPMESH` (the default)."),
+                attribute(
+                    "type",
+                    s.clone(),
+                    OptionalComputed,
+                    "`APPMESH` (the default and only type).",
+                ),
             ],
             vec![],
         ),
@@ -398,7 +404,7 @@ fn json_to_value(ty: &Type, json: Option<&Json>) -> Value {
     }
 }
 
-fn block_from_json(block: &Block, json: &Map<String, Json>, prior: Option<&Value>) -> Value {
+fn block_from_json(block: &Block, json: &Map<String, Json>) -> Value {
     let mut attributes = BTreeMap::new();
     for attribute in &block.attributes {
         let live = match attribute.name.as_str() {
@@ -421,32 +427,13 @@ fn block_from_json(block: &Block, json: &Map<String, Json>, prior: Option<&Value
                 }),
             name => json.get(&api_name(name)).cloned(),
         };
-        let mut value = json_to_value(&attribute.ty, live.as_ref());
-        let prior_value = prior.and_then(|p| p.get_attr(&attribute.name));
-        let prior_is_null = prior_value.is_none_or(Value::is_null);
-        let is_default = API_DEFAULTS
-            .iter()
-            .any(|(name, default)| *name == attribute.name && value.as_str() == Some(*default));
-        // A default ECS filled in for a value the user left out is not a change.
-        if prior.is_some() && prior_is_null && is_default {
-            value = Value::Null;
-        }
-        if attribute.ty == Type::Bool
-            && prior_is_null
-            && value == Value::Bool(false)
-            && prior.is_some()
-        {
-            value = Value::Null;
-        }
+        let value = json_to_value(&attribute.ty, live.as_ref());
         attributes.insert(attribute.name.clone(), value);
     }
     for nested in &block.blocks {
-        let prior_nested = prior.and_then(|p| p.get_attr(&nested.name));
         let value = match nested.nesting {
             Nesting::Single => match json.get(&api_name(&nested.name)) {
-                Some(Json::Object(inner)) => {
-                    block_from_json(&nested.block, inner, prior_nested.filter(|v| !v.is_null()))
-                }
+                Some(Json::Object(inner)) => block_from_json(&nested.block, inner),
                 _ => Value::Null,
             },
             Nesting::List | Nesting::Set => {
@@ -455,19 +442,10 @@ fn block_from_json(block: &Block, json: &Map<String, Json>, prior: Option<&Value
                     .and_then(Json::as_array)
                     .cloned()
                     .unwrap_or_default();
-                let prior_items = prior_nested.and_then(Value::as_elements).unwrap_or(&[]);
                 Value::List(
                     items
                         .iter()
-                        .enumerate()
-                        .filter_map(|(i, item)| {
-                            let item = item.as_object()?;
-                            Some(block_from_json(
-                                &nested.block,
-                                item,
-                                prior_items.get(i).or(Some(&Value::Null)),
-                            ))
-                        })
+                        .filter_map(|item| Some(block_from_json(&nested.block, item.as_object()?)))
                         .collect(),
                 )
             }
@@ -477,15 +455,14 @@ fn block_from_json(block: &Block, json: &Map<String, Json>, prior: Option<&Value
     Value::Object(attributes)
 }
 
-/// Sets the nested blocks of `state` from a described revision, keeping nulls the user wrote
-/// where ECS only filled in a default.
-pub(crate) fn from_revision(live: &Map<String, Json>, prior: &Value, state: &mut Value) {
+/// Sets the nested blocks of `state` from a described revision, as ECS stores them (defaults
+/// included: the plan rules compare them with a configuration that leaves them out).
+pub(crate) fn from_revision(live: &Map<String, Json>, state: &mut Value) {
     let root = Block {
         blocks: blocks(),
         ..Block::default()
     };
-    let prior = if prior.is_null() { None } else { Some(prior) };
-    if let Value::Object(read) = block_from_json(&root, live, prior) {
+    if let Value::Object(read) = block_from_json(&root, live) {
         for (name, value) in read {
             state.set_attr(name, value);
         }
@@ -536,25 +513,11 @@ mod tests {
             "inferenceAccelerators": [{"deviceName": "d1", "deviceType": "eia2.medium"}]
         });
         let mut state = Value::object(Vec::<(&str, Value)>::new());
-        from_revision(api.as_object().unwrap(), &Value::Null, &mut state);
+        from_revision(api.as_object().unwrap(), &mut state);
         let mut request = Map::new();
         to_request(&state, &mut request);
         assert_eq!(Json::Object(request), api);
         // The value fits the schema's type exactly.
         crate::plugin::value::encode(&state, &root().value_type()).unwrap();
-    }
-
-    #[test]
-    fn ecs_defaults_do_not_replace_the_users_null() {
-        let prior = {
-            let mut state = Value::object(Vec::<(&str, Value)>::new());
-            from_revision(json!({"volumes": [{"name": "efs", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]}).as_object().unwrap(), &Value::Null, &mut state);
-            state
-        };
-        let live = json!({"volumes": [{"name": "efs", "efsVolumeConfiguration": {"fileSystemId": "fs-1",
-            "rootDirectory": "/", "transitEncryption": "DISABLED"}}]});
-        let mut state = prior.clone();
-        from_revision(live.as_object().unwrap(), &prior, &mut state);
-        assert_eq!(state, prior);
     }
 }

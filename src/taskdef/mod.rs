@@ -6,6 +6,7 @@ mod deploy;
 mod document;
 mod normalize;
 mod render;
+pub mod rules;
 mod size;
 mod state;
 mod validate;
@@ -18,12 +19,17 @@ pub use self::document::{
     ParseError, READ_ONLY_FIELDS, parse_container_definitions, parse_task_definition_document,
     strip_read_only,
 };
-pub use self::normalize::{containers_equivalent, normalize_container, normalize_containers};
-pub use self::render::{drift, images, render, task_definitions_equivalent};
+pub use self::normalize::{
+    containers_equivalent, normalize_container, normalize_containers, normalize_task_definition,
+};
+pub use self::render::{differences, drift, images, render, task_definitions_equivalent};
 pub use self::size::{normalize_cpu, normalize_memory, validate_fargate_size};
-pub use self::state::{container_definitions_for_state, containers_for_register, without_nulls};
+pub use self::state::{
+    containers_for_register, imported_container_definitions, is_absent, without_nulls,
+};
 pub use self::validate::{
-    PathSegment, Problem, validate_container_definitions, validate_family, validate_task_definition,
+    PathSegment, Problem, parse_containers_text, validate_container_definitions,
+    validate_containers, validate_family, validate_task_definition,
 };
 
 /// What changes how ECS rewrites a definition.
@@ -36,8 +42,9 @@ pub struct Context {
 }
 
 impl Context {
-    pub(crate) fn is_awsvpc(&self) -> bool {
-        self.network_mode.as_deref() == Some("awsvpc")
+    /// Under awsvpc and host networking a port mapping's host port is its container port.
+    pub(crate) fn host_port_is_container_port(&self) -> bool {
+        matches!(self.network_mode.as_deref(), Some("awsvpc" | "host"))
     }
 
     pub(crate) fn is_fargate(&self) -> bool {

@@ -1,42 +1,25 @@
-//! Semantic normalization: the canonical form of container definitions in which everything
-//! ECS rewrites on registration compares equal to what the user wrote. Used only to compare;
-//! nothing normalized is ever sent to ECS or stored.
+//! Semantic normalization: the canonical form of a task definition in which everything ECS
+//! rewrites on registration ([`crate::taskdef::rules::RULES`], each with its source) compares
+//! equal to what the user wrote. Used only to compare — plan against prior state, import,
+//! drift, `ecstpl diff` — never to build what is sent to ECS or stored in state. The rule ids
+//! in comments point into that table.
 
 use serde_json::{Map, Value as Json};
 
-use crate::taskdef::{Container, Context};
+use crate::taskdef::{Container, Context, READ_ONLY_FIELDS, normalize_cpu, normalize_memory};
 
-/// List fields where an empty list equals an absent one and empty elements are dropped.
-pub(crate) const LIST_FIELDS: &[&str] = &[
-    "command",
-    "entryPoint",
-    "environment",
-    "environmentFiles",
-    "secrets",
-    "mountPoints",
-    "volumesFrom",
-    "portMappings",
-    "dependsOn",
-    "links",
-    "dnsServers",
-    "dnsSearchDomains",
-    "extraHosts",
-    "dockerSecurityOptions",
-    "ulimits",
-    "systemControls",
-    "resourceRequirements",
-    "credentialSpecs",
-];
+/// Health check timing ECS fills in when the user leaves it out (C13).
+const HEALTH_CHECK_DEFAULTS: &[(&str, i64)] = &[("interval", 30), ("timeout", 5), ("retries", 3)];
 
-/// Health check timing ECS fills in when the user leaves it out.
-const HEALTH_CHECK_DEFAULTS: &[(&str, i64)] = &[("interval", 30), ("retries", 3), ("timeout", 5)];
+/// Task-level fields that say who owns a revision rather than what it is.
+const OWNERSHIP_FIELDS: &[&str] = &["family", "tags"];
 
 /// True when ECS would treat both lists of container definitions as the same.
 pub fn containers_equivalent(a: &[Container], b: &[Container], context: &Context) -> bool {
     normalize_containers(a, context) == normalize_containers(b, context)
 }
 
-/// Every container normalized, sorted by name (ECS does not keep the order meaningful).
+/// Every container in canonical form, sorted by name: ECS does not keep the order (C15).
 pub fn normalize_containers(containers: &[Container], context: &Context) -> Json {
     let mut normalized: Vec<Json> = containers
         .iter()
@@ -53,92 +36,110 @@ fn container_name(container: &Json) -> &str {
         .unwrap_or_default()
 }
 
+/// Removes what means "not set" at every depth: nulls (C16), empty lists (C3–C5, C14) and
+/// empty objects (T8). None when nothing is left.
+pub(crate) fn clean(value: &Json) -> Option<Json> {
+    match value {
+        Json::Null => None,
+        Json::Array(items) => {
+            let items: Vec<Json> = items.iter().filter_map(clean).collect();
+            (!items.is_empty()).then_some(Json::Array(items))
+        }
+        Json::Object(object) => {
+            let object: Map<String, Json> = object
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), clean(v)?)))
+                .collect();
+            (!object.is_empty()).then_some(Json::Object(object))
+        }
+        other => Some(other.clone()),
+    }
+}
+
 /// One container in canonical form.
 pub fn normalize_container(container: &Container, context: &Context) -> Container {
     let mut out = Map::new();
     for (key, value) in container {
-        if value.is_null() {
+        let Some(value) = clean(value) else {
             continue;
-        }
-        let value = if LIST_FIELDS.contains(&key.as_str()) {
-            match normalize_list(key, value, context) {
-                Some(list) => list,
-                None => continue,
+        };
+        let value = match (key.as_str(), value) {
+            ("portMappings", Json::Array(mappings)) => Json::Array(
+                mappings
+                    .iter()
+                    .map(|m| normalize_port_mapping(m, context))
+                    .collect(),
+            ),
+            ("environment", Json::Array(entries)) => {
+                // C12: an entry without a value is dropped.
+                let mut entries: Vec<Json> = entries
+                    .into_iter()
+                    .filter(|e| {
+                        e.get("value")
+                            .and_then(Json::as_str)
+                            .is_some_and(|v| !v.is_empty())
+                    })
+                    .collect();
+                if entries.is_empty() {
+                    continue;
+                }
+                sort_by_name(&mut entries);
+                Json::Array(entries)
             }
-        } else {
-            drop_nulls(value)
+            ("secrets", Json::Array(mut entries)) => {
+                sort_by_name(&mut entries);
+                Json::Array(entries)
+            }
+            ("healthCheck", Json::Object(mut health)) => {
+                for (field, default) in HEALTH_CHECK_DEFAULTS {
+                    health.entry(*field).or_insert(Json::from(*default));
+                }
+                Json::Object(health)
+            }
+            (_, value) => value,
         };
         out.insert(key.clone(), value);
     }
-    // `essential` defaults to true.
+    // C1: `essential` defaults to true.
     out.entry("essential").or_insert(Json::Bool(true));
-    // A container cpu of 0 is what ECS stores for "no reservation".
+    // C2: a container cpu of 0 is what ECS stores for "no reservation".
     if out.get("cpu").and_then(Json::as_i64) == Some(0) {
         out.remove("cpu");
-    }
-    if let Some(Json::Object(health)) = out.get_mut("healthCheck") {
-        for (field, default) in HEALTH_CHECK_DEFAULTS {
-            health.entry(*field).or_insert(Json::from(*default));
-        }
     }
     out
 }
 
-fn normalize_list(key: &str, value: &Json, context: &Context) -> Option<Json> {
-    let Json::Array(items) = value else {
-        // Not a list: leave it for validation to report, compare it as written.
-        return Some(drop_nulls(value));
-    };
-    let mut items: Vec<Json> = items
-        .iter()
-        .filter(|item| !is_empty_element(item))
-        .map(|item| match key {
-            "portMappings" => normalize_port_mapping(item, context),
-            _ => drop_nulls(item),
-        })
-        .collect();
-    if items.is_empty() {
-        return None;
-    }
-    if key == "environment" || key == "secrets" {
-        // ECS returns these sorted by name; sort by the whole entry so duplicate names stay
-        // distinguishable and the order is total.
-        items.sort_by_key(|item| {
-            (
-                item.get("name")
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                item.to_string(),
-            )
-        });
-    }
-    Some(Json::Array(items))
-}
-
-fn is_empty_element(item: &Json) -> bool {
-    match item {
-        Json::Null => true,
-        Json::String(s) => s.is_empty(),
-        Json::Object(object) => object.values().all(Json::is_null),
-        _ => false,
-    }
+/// C10, C11: ECS does not keep the order; sort by name, then by the whole entry so that
+/// duplicate names stay distinguishable and the order is total.
+fn sort_by_name(entries: &mut [Json]) {
+    entries.sort_by_key(|entry| {
+        (
+            entry
+                .get("name")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            entry.to_string(),
+        )
+    });
 }
 
 fn normalize_port_mapping(mapping: &Json, context: &Context) -> Json {
-    let Json::Object(mapping) = drop_nulls(mapping) else {
+    let Json::Object(mapping) = mapping else {
         return mapping.clone();
     };
-    let mut mapping = mapping;
+    let mut mapping = mapping.clone();
+    // C9: tcp is the default protocol.
     if mapping.get("protocol").and_then(Json::as_str) == Some("tcp") {
         mapping.remove("protocol");
     }
+    // C8: host port 0 is a dynamic host port, as is none.
     if mapping.get("hostPort").and_then(Json::as_i64) == Some(0) {
         mapping.remove("hostPort");
     }
-    // Under awsvpc the host port is the container port; ECS fills it in. Under bridge an
-    // absent host port means a dynamic one, which is different from any fixed port.
-    if context.is_awsvpc()
+    // C6, C7: under awsvpc and host the host port is the container port. Under bridge an
+    // absent host port is dynamic, which differs from any fixed port.
+    if context.host_port_is_container_port()
         && !mapping.contains_key("hostPort")
         && let Some(container_port) = mapping.get("containerPort").cloned()
     {
@@ -147,25 +148,187 @@ fn normalize_port_mapping(mapping: &Json, context: &Context) -> Json {
     Json::Object(mapping)
 }
 
-/// The value with null object members removed at every depth (null means absent).
-pub(crate) fn drop_nulls(value: &Json) -> Json {
-    match value {
-        Json::Object(object) => Json::Object(
-            object
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), drop_nulls(v)))
-                .collect(),
-        ),
-        Json::Array(items) => Json::Array(items.iter().map(drop_nulls).collect()),
-        other => other.clone(),
+/// The context a whole definition gives its containers.
+pub(crate) fn context_of(definition: &Map<String, Json>) -> Context {
+    Context {
+        network_mode: definition
+            .get("networkMode")
+            .and_then(Json::as_str)
+            .map(str::to_string),
+        requires_compatibilities: definition
+            .get("requiresCompatibilities")
+            .and_then(Json::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
+}
+
+/// A whole task definition in canonical form: read-only fields (T12) and ownership (family,
+/// tags) aside, task-level rewrites undone, containers by name.
+pub fn normalize_task_definition(definition: &Map<String, Json>) -> Map<String, Json> {
+    let mut out = Map::new();
+    for (key, value) in definition {
+        if READ_ONLY_FIELDS.contains(&key.as_str())
+            || OWNERSHIP_FIELDS.contains(&key.as_str())
+            || key == "containerDefinitions"
+        {
+            continue;
+        }
+        if let Some(value) = normalize_task_field(key, value) {
+            out.insert(key.clone(), value);
+        }
+    }
+    // T3: no network mode is bridge mode.
+    out.entry("networkMode").or_insert(Json::from("bridge"));
+    let containers = crate::taskdef::render::containers(definition);
+    out.insert(
+        "containerDefinitions".into(),
+        normalize_containers(&containers, &context_of(definition)),
+    );
+    out
+}
+
+fn normalize_task_field(key: &str, value: &Json) -> Option<Json> {
+    match (key, value.as_str()) {
+        // T1, T2: sizes are stored in units.
+        ("cpu", Some(text)) => return normalize_cpu(text).map(Json::from).or_else(|| clean(value)),
+        ("memory", Some(text)) => {
+            return normalize_memory(text)
+                .map(Json::from)
+                .or_else(|| clean(value));
+        }
+        _ => {}
+    }
+    let value = without_false(&clean(value)?)?;
+    match (key, value) {
+        ("requiresCompatibilities", Json::Array(mut items)) => {
+            // A set: the order means nothing.
+            items.sort_by_key(Json::to_string);
+            items.dedup();
+            Some(Json::Array(items))
+        }
+        ("volumes", Json::Array(volumes)) => {
+            let volumes: Vec<Json> = volumes.iter().filter_map(normalize_volume).collect();
+            (!volumes.is_empty()).then_some(Json::Array(volumes))
+        }
+        ("proxyConfiguration", Json::Object(mut proxy)) => {
+            // T11: APPMESH is the only type.
+            if proxy.get("type").and_then(Json::as_str) == Some("APPMESH") {
+                proxy.remove("type");
+            }
+            if let Some(Json::Array(properties)) = proxy.get_mut("properties") {
+                sort_by_name(properties);
+            }
+            Some(Json::Object(proxy))
+        }
+        (_, value) => Some(value),
+    }
+}
+
+/// Task-level flags all default to false (T5, T7, Docker `autoprovision`): false is absent.
+fn without_false(value: &Json) -> Option<Json> {
+    match value {
+        Json::Bool(false) => None,
+        Json::Array(items) => {
+            let items: Vec<Json> = items.iter().filter_map(without_false).collect();
+            (!items.is_empty()).then_some(Json::Array(items))
+        }
+        Json::Object(object) => {
+            let object: Map<String, Json> = object
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), without_false(v)?)))
+                .collect();
+            (!object.is_empty()).then_some(Json::Object(object))
+        }
+        other => Some(other.clone()),
+    }
+}
+
+/// Values a volume's configuration means when left out, by (configuration, field): T6, T9, T10.
+const VOLUME_DEFAULTS: &[(&str, &str, &str)] = &[
+    ("efsVolumeConfiguration", "rootDirectory", "/"),
+    ("efsVolumeConfiguration", "transitEncryption", "DISABLED"),
+    ("dockerVolumeConfiguration", "scope", "task"),
+    ("dockerVolumeConfiguration", "driver", "local"),
+];
+
+fn normalize_volume(volume: &Json) -> Option<Json> {
+    let Json::Object(volume) = volume else {
+        return Some(volume.clone());
+    };
+    let mut volume = volume.clone();
+    for (configuration, field, default) in VOLUME_DEFAULTS {
+        if let Some(Json::Object(inner)) = volume.get_mut(*configuration)
+            && inner.get(*field).and_then(Json::as_str) == Some(*default)
+        {
+            inner.remove(*field);
+        }
+    }
+    if let Some(Json::Object(efs)) = volume.get_mut("efsVolumeConfiguration")
+        && let Some(Json::Object(authorization)) = efs.get_mut("authorizationConfig")
+    {
+        if authorization.get("iam").and_then(Json::as_str) == Some("DISABLED") {
+            authorization.remove("iam");
+        }
+        if authorization.is_empty() {
+            efs.remove("authorizationConfig");
+        }
+    }
+    clean(&Json::Object(volume))
+}
+
+/// A live container without what ECS added as pure defaults, keeping ECS's order of keys and
+/// entries: how an imported revision is written into state, close to what users write.
+pub(crate) fn minimal_container(container: &Container, context: &Context) -> Container {
+    let mut out = Map::new();
+    for (key, value) in container {
+        let Some(mut value) = clean(value) else {
+            continue;
+        };
+        match (key.as_str(), &mut value) {
+            ("essential", Json::Bool(true)) => continue,
+            ("cpu", v) if v.as_i64() == Some(0) => continue,
+            ("portMappings", Json::Array(mappings)) => {
+                for mapping in mappings.iter_mut().filter_map(Json::as_object_mut) {
+                    if mapping.get("protocol").and_then(Json::as_str) == Some("tcp") {
+                        mapping.remove("protocol");
+                    }
+                    let host = mapping.get("hostPort").and_then(Json::as_i64);
+                    let container_port = mapping.get("containerPort").and_then(Json::as_i64);
+                    if host == Some(0)
+                        || (context.host_port_is_container_port() && host == container_port)
+                    {
+                        mapping.remove("hostPort");
+                    }
+                }
+            }
+            ("healthCheck", Json::Object(health)) => {
+                for (field, default) in HEALTH_CHECK_DEFAULTS {
+                    if health.get(*field).and_then(Json::as_i64) == Some(*default) {
+                        health.remove(*field);
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.insert(key.clone(), value);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::taskdef::rules::{RULES, Scope};
     use serde_json::json;
+
+    fn object(text: &str) -> Map<String, Json> {
+        serde_json::from_str(text).unwrap()
+    }
 
     fn containers(value: Json) -> Vec<Container> {
         value
@@ -176,107 +339,98 @@ mod tests {
             .collect()
     }
 
-    fn equivalent(a: Json, b: Json, network_mode: Option<&str>) -> bool {
-        let context = Context {
-            network_mode: network_mode.map(str::to_string),
+    #[test]
+    fn every_rule_example_is_equivalent_and_its_real_change_is_not() {
+        for rule in RULES {
+            let user = normalize_task_definition(&object(rule.example_user));
+            let stored = normalize_task_definition(&object(rule.example_stored));
+            let changed = normalize_task_definition(&object(rule.example_changed));
+            assert_eq!(user, stored, "{}: {}", rule.id, rule.field);
+            assert_ne!(user, changed, "{}: the real change went unseen", rule.id);
+        }
+    }
+
+    #[test]
+    fn every_rule_has_a_source_and_the_ids_are_unique() {
+        let mut ids = std::collections::BTreeSet::new();
+        for rule in RULES {
+            assert!(ids.insert(rule.id), "duplicate {}", rule.id);
+            assert!(
+                rule.sources.iter().all(|s| s.starts_with("https://")),
+                "{}",
+                rule.id
+            );
+            assert!(!rule.sources.is_empty());
+            let prefix = if rule.scope == Scope::Container {
+                "C"
+            } else {
+                "T"
+            };
+            assert!(rule.id.starts_with(prefix));
+        }
+    }
+
+    #[test]
+    fn bridge_keeps_an_absent_host_port_dynamic() {
+        let context = |mode: &str| Context {
+            network_mode: Some(mode.into()),
             requires_compatibilities: vec![],
         };
-        containers_equivalent(&containers(a), &containers(b), &context)
+        let user = containers(json!([{"name": "a", "portMappings": [{"containerPort": 80}]}]));
+        let fixed = containers(
+            json!([{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 80}]}]),
+        );
+        assert!(!containers_equivalent(&user, &fixed, &context("bridge")));
+        assert!(containers_equivalent(&user, &fixed, &context("host")));
+        assert!(containers_equivalent(&user, &fixed, &context("awsvpc")));
     }
 
     #[test]
-    fn essential_absent_is_true_but_false_is_a_real_change() {
-        assert!(equivalent(
-            json!([{"name": "a"}]),
-            json!([{"name": "a", "essential": true}]),
-            None
-        ));
-        assert!(!equivalent(
-            json!([{"name": "a"}]),
-            json!([{"name": "a", "essential": false}]),
-            None
-        ));
-    }
-
-    #[test]
-    fn cpu_zero_is_absent_other_values_are_not() {
-        assert!(equivalent(
-            json!([{"name": "a"}]),
-            json!([{"name": "a", "cpu": 0}]),
-            None
-        ));
-        assert!(!equivalent(
-            json!([{"name": "a"}]),
-            json!([{"name": "a", "cpu": 128}]),
-            None
-        ));
-    }
-
-    #[test]
-    fn empty_lists_and_nulls_equal_absent() {
-        let user = json!([{"name": "a", "command": null, "links": []}]);
-        let aws = json!([{"name": "a", "mountPoints": [], "volumesFrom": [], "environment": [],
-                          "secrets": [], "systemControls": [], "portMappings": []}]);
-        assert!(equivalent(user, aws, None));
-        assert!(!equivalent(
-            json!([{"name": "a"}]),
-            json!([{"name": "a", "command": ["run"]}]),
-            None
-        ));
-    }
-
-    #[test]
-    fn environment_and_secrets_order_does_not_matter() {
-        let user = json!([{"name": "a", "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]}]);
-        let aws = json!([{"name": "a", "environment": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}]);
-        assert!(equivalent(user, aws, None));
-        let changed = json!([{"name": "a", "environment": [{"name": "A", "value": "1"}, {"name": "B", "value": "3"}]}]);
-        assert!(!equivalent(
-            json!([{"name": "a", "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]}]),
-            changed,
-            None
-        ));
+    fn empty_strings_in_commands_are_kept() {
+        let context = Context::default();
+        let a = containers(json!([{"name": "a", "command": ["echo", ""]}]));
+        let b = containers(json!([{"name": "a", "command": ["echo"]}]));
+        assert!(!containers_equivalent(&a, &b, &context));
     }
 
     #[test]
     fn duplicate_environment_names_stay_distinguishable() {
-        let a = json!([{"name": "c", "environment": [{"name": "X", "value": "1"}, {"name": "X", "value": "2"}]}]);
-        let b = json!([{"name": "c", "environment": [{"name": "X", "value": "2"}, {"name": "X", "value": "1"}]}]);
-        let c = json!([{"name": "c", "environment": [{"name": "X", "value": "1"}, {"name": "X", "value": "1"}]}]);
-        assert!(equivalent(a.clone(), b, None));
-        assert!(!equivalent(a, c, None));
+        let context = Context::default();
+        let a = containers(
+            json!([{"name": "c", "environment": [{"name": "X", "value": "1"}, {"name": "X", "value": "2"}]}]),
+        );
+        let b = containers(
+            json!([{"name": "c", "environment": [{"name": "X", "value": "2"}, {"name": "X", "value": "1"}]}]),
+        );
+        let c = containers(
+            json!([{"name": "c", "environment": [{"name": "X", "value": "1"}, {"name": "X", "value": "1"}]}]),
+        );
+        assert!(containers_equivalent(&a, &b, &context));
+        assert!(!containers_equivalent(&a, &c, &context));
     }
 
     #[test]
-    fn container_order_does_not_matter() {
-        assert!(equivalent(
-            json!([{"name": "b"}, {"name": "a"}]),
-            json!([{"name": "a"}, {"name": "b"}]),
-            None
-        ));
-    }
-
-    #[test]
-    fn port_mapping_defaults() {
-        let user = json!([{"name": "a", "portMappings": [{"containerPort": 80}]}]);
-        let awsvpc = json!([{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}]}]);
-        assert!(equivalent(user.clone(), awsvpc.clone(), Some("awsvpc")));
-        // Under bridge an absent host port is dynamic: not the same as a fixed port 80.
-        assert!(!equivalent(user.clone(), awsvpc, Some("bridge")));
-        let bridge = json!([{"name": "a", "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}]}]);
-        assert!(equivalent(user.clone(), bridge, Some("bridge")));
-        let udp =
-            json!([{"name": "a", "portMappings": [{"containerPort": 80, "protocol": "udp"}]}]);
-        assert!(!equivalent(user, udp, Some("bridge")));
-    }
-
-    #[test]
-    fn health_check_timing_defaults() {
-        let user = json!([{"name": "a", "healthCheck": {"command": ["CMD", "true"]}}]);
-        let aws = json!([{"name": "a", "healthCheck": {"command": ["CMD", "true"], "interval": 30, "retries": 3, "timeout": 5}}]);
-        assert!(equivalent(user.clone(), aws, None));
-        let changed =
-            json!([{"name": "a", "healthCheck": {"command": ["CMD", "true"], "interval": 10}}]);
-        assert!(!equivalent(user, changed, None));
+    fn minimal_form_drops_only_defaults_and_means_the_same() {
+        let context = Context {
+            network_mode: Some("awsvpc".into()),
+            requires_compatibilities: vec![],
+        };
+        let live = containers(
+            json!([{"name": "app", "image": "x", "essential": true, "cpu": 0,
+            "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}],
+            "mountPoints": [], "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}],
+            "healthCheck": {"command": ["CMD", "true"], "interval": 30, "timeout": 5, "retries": 3}}]),
+        );
+        let minimal: Vec<Container> = live
+            .iter()
+            .map(|c| minimal_container(c, &context))
+            .collect();
+        assert_eq!(
+            Json::Array(minimal.iter().cloned().map(Json::Object).collect()),
+            json!([{"name": "app", "image": "x", "portMappings": [{"containerPort": 80}],
+                "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}],
+                "healthCheck": {"command": ["CMD", "true"]}}])
+        );
+        assert!(containers_equivalent(&minimal, &live, &context));
     }
 }

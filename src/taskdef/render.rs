@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value as Json};
 
-use crate::taskdef::normalize::normalize_container;
-use crate::taskdef::{Context, READ_ONLY_FIELDS, normalize_cpu, normalize_memory, strip_read_only};
+use crate::taskdef::normalize::normalize_task_definition;
+use crate::taskdef::strip_read_only;
 
 /// The template's definition with read-only fields stripped and `images` (container name →
 /// image) injected. Containers not named keep the template's image. `family` and `tags` are
@@ -44,7 +44,8 @@ pub fn images(definition: &Map<String, Json>) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn containers(definition: &Map<String, Json>) -> Vec<Map<String, Json>> {
+/// The container definitions of a whole definition (entries that are not objects skipped).
+pub(crate) fn containers(definition: &Map<String, Json>) -> Vec<Map<String, Json>> {
     definition
         .get("containerDefinitions")
         .and_then(Json::as_array)
@@ -57,60 +58,6 @@ fn containers(definition: &Map<String, Json>) -> Vec<Map<String, Json>> {
         .unwrap_or_default()
 }
 
-/// Task-level fields that are not part of what a revision means (besides the read-only ones):
-/// the family and tags say who owns it; containers are compared one by one.
-const NOT_COMPARED: &[&str] = &["family", "tags", "containerDefinitions"];
-
-/// A task-level value in comparable form: null and empty lists are absent, sizes are numbers.
-fn comparable(key: &str, value: Option<&Json>) -> Option<Json> {
-    // ECS stores "bridge" for a definition registered without a network mode.
-    if key == "networkMode" && value.is_none_or(Json::is_null) {
-        return Some(Json::from("bridge"));
-    }
-    let value = value.filter(|v| !v.is_null())?;
-    let normalized = match (key, value.as_str()) {
-        ("cpu", Some(text)) => normalize_cpu(text).map(Json::from),
-        ("memory", Some(text)) => normalize_memory(text).map(Json::from),
-        _ => None,
-    };
-    normalized.or_else(|| without_defaults(value))
-}
-
-/// Values ECS fills in inside task-level objects (volumes, proxy configuration) when they are
-/// left out.
-const TASK_LEVEL_DEFAULTS: &[(&str, &str)] = &[
-    ("rootDirectory", "/"),
-    ("transitEncryption", "DISABLED"),
-    ("iam", "DISABLED"),
-    ("scope", "task"),
-    ("type", "APPMESH"),
-];
-
-/// A task-level value without what means "not set": nulls, `false` (every task-level flag
-/// defaults to false), empty lists and objects, and the defaults ECS fills in.
-fn without_defaults(value: &Json) -> Option<Json> {
-    match value {
-        Json::Null | Json::Bool(false) => None,
-        Json::Array(items) => {
-            let items: Vec<Json> = items.iter().filter_map(without_defaults).collect();
-            (!items.is_empty()).then_some(Json::Array(items))
-        }
-        Json::Object(object) => {
-            let object: Map<String, Json> = object
-                .iter()
-                .filter(|(k, v)| {
-                    !TASK_LEVEL_DEFAULTS
-                        .iter()
-                        .any(|(key, default)| k == key && v.as_str() == Some(default))
-                })
-                .filter_map(|(k, v)| Some((k.clone(), without_defaults(v)?)))
-                .collect();
-            (!object.is_empty()).then_some(Json::Object(object))
-        }
-        other => Some(other.clone()),
-    }
-}
-
 /// Where `live` differs from `expected` other than in images and ownership fields, as paths
 /// like `memory` or `containerDefinitions[app].environment`. Sorted; empty when in line.
 pub fn drift(expected: &Map<String, Json>, live: &Map<String, Json>) -> Vec<String> {
@@ -120,31 +67,24 @@ pub fn drift(expected: &Map<String, Json>, live: &Map<String, Json>) -> Vec<Stri
 /// True when ECS would treat both task definitions as the same (images included; family,
 /// tags and read-only fields aside).
 pub fn task_definitions_equivalent(a: &Map<String, Json>, b: &Map<String, Json>) -> bool {
-    differences(a, b, true).is_empty()
+    normalize_task_definition(a) == normalize_task_definition(b)
 }
 
-fn differences(
+/// Where two task definitions differ in meaning, as paths (see [`drift`]).
+pub fn differences(
     expected: &Map<String, Json>,
     live: &Map<String, Json>,
     compare_images: bool,
 ) -> Vec<String> {
+    let expected = normalize_task_definition(expected);
+    let live = normalize_task_definition(live);
     let mut paths = BTreeSet::new();
     let keys: BTreeSet<&String> = expected.keys().chain(live.keys()).collect();
     for key in keys {
-        if NOT_COMPARED.contains(&key.as_str()) || READ_ONLY_FIELDS.contains(&key.as_str()) {
-            continue;
-        }
-        if comparable(key, expected.get(key)) != comparable(key, live.get(key)) {
+        if key != "containerDefinitions" && expected.get(key) != live.get(key) {
             paths.insert(key.clone());
         }
     }
-    let context = Context {
-        network_mode: live
-            .get("networkMode")
-            .and_then(Json::as_str)
-            .map(str::to_string),
-        requires_compatibilities: Vec::new(),
-    };
     let by_name = |definition: &Map<String, Json>| -> BTreeMap<String, Map<String, Json>> {
         containers(definition)
             .into_iter()
@@ -154,12 +94,12 @@ fn differences(
                     .and_then(Json::as_str)
                     .unwrap_or_default()
                     .to_string();
-                (name, normalize_container(&c, &context))
+                (name, c)
             })
             .collect()
     };
-    let expected_containers = by_name(expected);
-    let live_containers = by_name(live);
+    let expected_containers = by_name(&expected);
+    let live_containers = by_name(&live);
     for (name, wanted) in &expected_containers {
         let Some(actual) = live_containers.get(name) else {
             paths.insert(format!("containerDefinitions[{name}]"));

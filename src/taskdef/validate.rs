@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value as Json};
 
 use crate::taskdef::document::json_kind;
-use crate::taskdef::{Context, ParseError, parse_container_definitions};
+use crate::taskdef::{Container, Context, ParseError, parse_container_definitions};
 
 /// Where in a document a problem is.
 #[derive(Clone, Debug, PartialEq)]
@@ -236,29 +236,34 @@ fn string_field<'a>(container: &'a Map<String, Json>, key: &str) -> Option<&'a s
     container.get(key).and_then(Json::as_str)
 }
 
-/// Checks container definitions text as written in `container_definitions`.
+/// Checks container definitions text as written in `container_definitions` on its own:
+/// syntax and shape, then [`validate_containers`] (for the whole-definition rules, use
+/// [`validate_task_definition`]).
 pub fn validate_container_definitions(text: &str, context: &Context) -> Vec<Problem> {
-    let containers = match parse_container_definitions(text) {
-        Ok(containers) => containers,
-        Err(err @ ParseError::Syntax { .. }) => {
-            return vec![Problem::new(Vec::new(), "Invalid JSON", err.to_string())];
-        }
-        Err(err) => {
-            return vec![Problem::new(
-                Vec::new(),
-                "Not a list of container definitions",
-                err.to_string(),
-            )];
-        }
-    };
-    let mut problems = Vec::new();
-    if text.len() > MAX_DEFINITION_BYTES {
-        problems.push(Problem::new(
-            Vec::new(),
-            "Task definition too large",
-            format!("{} bytes of container definitions; ECS accepts at most 64 KiB for a whole task definition.", text.len()),
-        ));
+    match parse_containers_text(text) {
+        Ok(containers) => validate_containers(&containers, context),
+        Err(problem) => vec![problem],
     }
+}
+
+/// Parses `container_definitions` text, or the problem to report (with line and column).
+pub fn parse_containers_text(text: &str) -> Result<Vec<Container>, Problem> {
+    match parse_container_definitions(text) {
+        Ok(containers) => Ok(containers),
+        Err(err @ ParseError::Syntax { .. }) => {
+            Err(Problem::new(Vec::new(), "Invalid JSON", err.to_string()))
+        }
+        Err(err) => Err(Problem::new(
+            Vec::new(),
+            "Not a list of container definitions",
+            err.to_string(),
+        )),
+    }
+}
+
+/// The checks of each container and of the list, paths relative to the list.
+pub fn validate_containers(containers: &[Container], context: &Context) -> Vec<Problem> {
+    let mut problems = Vec::new();
     if containers.is_empty() {
         problems.push(Problem::new(
             Vec::new(),
@@ -453,9 +458,13 @@ pub fn validate_family(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Task-level checks of a whole document (container checks included).
-pub fn validate_task_definition(definition: &Map<String, Json>) -> Vec<Problem> {
+/// Every check of a whole task definition (RegisterTaskDefinition input as JSON), container
+/// checks included: the one entry point for both input forms of `ecstpl_template` and for
+/// `ecstpl render`, so they cannot disagree. `unknown` lists top-level keys whose value is not
+/// known yet (at plan time); checks that need them are skipped.
+pub fn validate_task_definition(definition: &Map<String, Json>, unknown: &[&str]) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let known = |k: &str| !unknown.contains(&k);
     let key = |k: &str| vec![PathSegment::Key(k.to_string())];
     check_keys(
         definition,
@@ -470,37 +479,54 @@ pub fn validate_task_definition(definition: &Map<String, Json>) -> Vec<Problem> 
                 problems.push(Problem::new(key("family"), "Invalid family", message));
             }
         }
-        None => problems.push(Problem::new(
+        None if known("family") => problems.push(Problem::new(
             key("family"),
             "Missing family",
             "a task definition needs a \"family\".",
         )),
+        None => {}
     }
-    let compatibilities: Vec<String> = definition
-        .get("requiresCompatibilities")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let context = Context {
-        network_mode: definition
-            .get("networkMode")
-            .and_then(Json::as_str)
-            .map(str::to_string),
-        requires_compatibilities: compatibilities,
-    };
+    let size = Json::Object(definition.clone()).to_string().len();
+    if size > MAX_DEFINITION_BYTES {
+        problems.push(Problem::new(
+            key("containerDefinitions"),
+            "Task definition too large",
+            format!("{size} bytes; ECS accepts at most 64 KiB for a whole task definition."),
+        ));
+    }
+    let context = crate::taskdef::normalize::context_of(definition);
+    let task_memory_absent = definition.get("memory").is_none_or(Json::is_null) && known("memory");
     match definition.get("containerDefinitions") {
-        Some(containers @ Json::Array(_)) => {
-            for mut problem in validate_container_definitions(&containers.to_string(), &context) {
+        Some(Json::Array(items)) => {
+            let mut containers = Vec::new();
+            for (index, item) in items.iter().enumerate() {
+                match item {
+                    Json::Object(container) => containers.push(container.clone()),
+                    other => problems.push(Problem::new(
+                        vec![
+                            PathSegment::Key("containerDefinitions".into()),
+                            PathSegment::Index(index),
+                        ],
+                        "Not a list of container definitions",
+                        format!(
+                            "container definition {index} is {} instead of an object",
+                            json_kind(other)
+                        ),
+                    )),
+                }
+            }
+            let mut found = validate_containers(&containers, &context);
+            if task_memory_absent {
+                found.extend(missing_memory(&containers));
+            }
+            for mut problem in found {
                 problem
                     .path
                     .insert(0, PathSegment::Key("containerDefinitions".into()));
                 problems.push(problem);
             }
         }
+        None if !known("containerDefinitions") => {}
         _ => problems.push(Problem::new(
             key("containerDefinitions"),
             "Missing containerDefinitions",
@@ -540,17 +566,48 @@ pub fn validate_task_definition(definition: &Map<String, Json>) -> Vec<Problem> 
             ),
         )),
     }
-    if context.is_fargate() {
-        for field in ["cpu", "memory"] {
-            if definition.get(field).is_none_or(Json::is_null) {
+    let mut sizes_valid = true;
+    for (field, normalize, what) in [
+        (
+            "cpu",
+            crate::taskdef::normalize_cpu as fn(&str) -> Option<String>,
+            "CPU size: use CPU units (\"256\") or vCPUs (\".25 vCPU\", \"1 vCPU\")",
+        ),
+        (
+            "memory",
+            crate::taskdef::normalize_memory,
+            "memory size: use MiB (\"512\") or GB (\".5 GB\", \"2 GB\")",
+        ),
+    ] {
+        match definition.get(field) {
+            None | Some(Json::Null) => {}
+            Some(Json::String(text)) if normalize(text).is_some() => {}
+            Some(other) => {
+                sizes_valid = false;
+                let shown = other
+                    .as_str()
+                    .map_or_else(|| other.to_string(), |t| format!("{t:?}"));
                 problems.push(Problem::new(
                     key(field),
-                    format!("Fargate needs a task {field}"),
-                    "FARGATE task definitions need task-level cpu and memory.",
+                    format!("Invalid {field}"),
+                    format!("{shown} is not a {what}."),
                 ));
             }
         }
-        if let (Some(cpu), Some(memory)) = (
+    }
+    if context.is_fargate() && known("requiresCompatibilities") {
+        // A missing size has no line of its own to point at; the launch type that needs it has.
+        for field in ["cpu", "memory"] {
+            if definition.get(field).is_none_or(Json::is_null) && known(field) {
+                problems.push(Problem::new(
+                    key("requiresCompatibilities"),
+                    format!("Fargate needs a task {field}"),
+                    "requires_compatibilities includes FARGATE, which requires task-level cpu and memory.",
+                ));
+            }
+        }
+        if let (true, Some(cpu), Some(memory)) = (
+            sizes_valid,
             definition.get("cpu").and_then(Json::as_str),
             definition.get("memory").and_then(Json::as_str),
         ) && let Err(message) = crate::taskdef::validate_fargate_size(cpu, memory)
@@ -559,6 +616,34 @@ pub fn validate_task_definition(definition: &Map<String, Json>) -> Vec<Problem> 
                 key("memory"),
                 "Invalid Fargate task size",
                 message,
+            ));
+        }
+        if known("networkMode")
+            && definition.get("networkMode").and_then(Json::as_str) != Some("awsvpc")
+        {
+            problems.push(Problem::new(
+                key("networkMode"),
+                "Fargate needs awsvpc",
+                "Tasks on FARGATE must use network mode \"awsvpc\" (network_mode = \"awsvpc\").",
+            ));
+        }
+    }
+    problems
+}
+
+/// ECS refuses a container without memory or memoryReservation unless the task sets memory.
+fn missing_memory(containers: &[Container]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (index, container) in containers.iter().enumerate() {
+        let has = |key: &str| container.get(key).is_some_and(|v| !v.is_null());
+        if !has("memory") && !has("memoryReservation") {
+            let name = container.get("name").and_then(Json::as_str).unwrap_or("?");
+            problems.push(Problem::new(
+                vec![PathSegment::Index(index)],
+                "Missing memory",
+                format!(
+                    "container {name:?} sets neither memory nor memoryReservation, and the task sets no memory; ECS requires one of them. Set the task's memory, or the container's."
+                ),
             ));
         }
     }
@@ -644,11 +729,12 @@ mod tests {
                 .any(|p| p.summary == "Too many containers")
         );
         let big = format!(
-            r#"[{{"name": "a", "image": "x", "command": ["{}"]}}]"#,
+            r#"{{"family": "web", "containerDefinitions": [{{"name": "a", "image": "x", "memory": 64, "command": ["{}"]}}]}}"#,
             "y".repeat(70_000)
         );
+        let big: Map<String, Json> = serde_json::from_str(&big).unwrap();
         assert!(
-            problems(&big)
+            validate_task_definition(&big, &[])
                 .iter()
                 .any(|p| p.summary == "Task definition too large")
         );
@@ -726,6 +812,11 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             // Families in published files are often placeholders; a template sets its own.
             document.insert("family".into(), Json::from("corpus"));
+            // One file has no memory at any level, which ECS rejects (the corpus test adds
+            // task memory the same way).
+            if name.starts_with("NASA-ACROSS") {
+                document.insert("memory".into(), Json::from("512"));
+            }
             // One file leaves task size to envsubst (`${TASK_CPU}`); ECS needs a real size.
             for (field, size) in [("cpu", "256"), ("memory", "512")] {
                 let placeholder = document
@@ -736,7 +827,7 @@ mod tests {
                     document.insert(field.into(), Json::from(size));
                 }
             }
-            let found = validate_task_definition(&document);
+            let found = validate_task_definition(&document, &[]);
             assert!(found.is_empty(), "{name}: {found:#?}");
         }
     }
@@ -763,7 +854,7 @@ mod tests {
                 .find(|(prefix, _)| name.starts_with(prefix))
                 .unwrap();
             let document = crate::taskdef::parse_task_definition_document(&text).unwrap();
-            let found = validate_task_definition(&document);
+            let found = validate_task_definition(&document, &[]);
             assert!(
                 found.iter().any(|p| p.summary == *summary),
                 "{name}: expected {summary:?}, got {found:#?}"

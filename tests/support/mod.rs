@@ -3,7 +3,9 @@
 //! through `dev_overrides`. Tests may panic here: a broken fixture is a failed test.
 #![allow(dead_code)]
 
+pub mod ecs_model;
 pub mod proxy;
+pub mod templates;
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -362,4 +364,73 @@ impl Workspace {
         let shown = self.run_ok("output", &["output", "-json"]);
         serde_json::from_str(&shown.stdout).expect("outputs JSON")
     }
+}
+
+/// One ECS API call with a raw JSON body (AWS JSON 1.1, as the SDKs send it), for setting up
+/// what the typed SDK cannot express (whole task definition documents). The emulator does not
+/// check signatures. Returns the status code and the response body.
+pub fn ecs_call(
+    endpoint: &str,
+    operation: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    use std::io::Write;
+    let address = endpoint
+        .strip_prefix("http://")
+        .expect("an http:// endpoint")
+        .trim_end_matches('/');
+    let payload = body.to_string();
+    let mut stream = std::net::TcpStream::connect(address).expect("connect to the ECS endpoint");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("read timeout");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AmazonEC2ContainerServiceV20141113.{operation}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    )
+    .expect("send the request");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("read the response");
+    let text = String::from_utf8_lossy(&response);
+    let (head, rest) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn dechunk(mut text: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = text.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        text = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Registers a task definition document as given; panics unless ECS accepts it.
+pub fn register_raw(endpoint: &str, document: &serde_json::Value) -> serde_json::Value {
+    let (status, body) = ecs_call(endpoint, "RegisterTaskDefinition", document);
+    assert_eq!(status, 200, "RegisterTaskDefinition of {document}: {body}");
+    body
 }

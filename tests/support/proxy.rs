@@ -71,8 +71,13 @@ struct State {
     injected: u32,
     /// None: responses pass through untouched.
     rollout: Option<Rollout>,
-    /// Rewrite task definitions in responses the way ECS stores them.
-    ecs_rewrites: bool,
+    /// Answer task definition calls with what ECS would store ([`super::ecs_model`]).
+    ecs_model: bool,
+    /// ARN → the body ECS would store for its registration.
+    stored: std::collections::HashMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// Container fields describes return that registration did not (as when ECS started
+    /// returning `systemControls: []` for old revisions).
+    added_later: Vec<(String, serde_json::Value)>,
     /// Service name → its deployments, newest first.
     deployments: std::collections::HashMap<String, Vec<SimulatedDeployment>>,
     next_id: u32,
@@ -320,11 +325,20 @@ impl RecordingProxy {
         self.state.lock().expect("proxy state").rollout = Some(rollout);
     }
 
-    /// From now on, task definitions in responses look the way ECS returns them: defaults
-    /// filled in (`essential`, `cpu: 0`, port protocol and host port, empty lists), task size in
-    /// units, environment sorted. moto returns what it was given.
-    pub fn rewrite_like_ecs(&self) {
-        self.state.lock().expect("proxy state").ecs_rewrites = true;
+    /// From now on, task definitions are answered with what ECS stores for what was
+    /// registered (the evidence-based model in [`super::ecs_model`]), not what moto stored.
+    pub fn model_ecs_storage(&self) {
+        self.state.lock().expect("proxy state").ecs_model = true;
+    }
+
+    /// From now on, every described container also carries `field: value`, as when ECS starts
+    /// returning a new field for revisions registered before it existed.
+    pub fn add_container_field_later(&self, field: &str, value: serde_json::Value) {
+        self.state
+            .lock()
+            .expect("proxy state")
+            .added_later
+            .push((field.to_string(), value));
     }
 
     /// How many faults were injected so far.
@@ -421,7 +435,7 @@ fn simulate(
     body: &[u8],
 ) -> Result<Option<Vec<u8>>, ProxyError> {
     let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
-    if state.ecs_rewrites
+    if state.ecs_model
         && matches!(
             operation,
             "DescribeTaskDefinition" | "RegisterTaskDefinition"
@@ -431,9 +445,46 @@ fn simulate(
             Ok(value) => value,
             Err(_) => return Ok(None),
         };
-        if let Some(definition) = response.get_mut("taskDefinition") {
-            rewrite_like_ecs(definition);
+        let Some(emulated) = response
+            .get_mut("taskDefinition")
+            .and_then(|d| d.as_object_mut())
+        else {
+            return Ok(None);
+        };
+        let arn = emulated
+            .get("taskDefinitionArn")
+            .and_then(|a| a.as_str())
+            .unwrap_or_default()
+            .to_string();
+        if operation == "RegisterTaskDefinition" {
+            let stored = super::ecs_model::stored(request);
+            state.stored.insert(arn.clone(), stored);
         }
+        let mut body = match state.stored.get(&arn) {
+            Some(stored) => stored.clone(),
+            // Registered before the model was on: what moto kept stands in for the request.
+            None => {
+                super::ecs_model::stored(&serde_json::Value::Object(without_read_only(emulated)))
+            }
+        };
+        // The read-only fields (ARN, revision, status, registration times) are the emulator's.
+        for key in READ_ONLY {
+            if let Some(value) = emulated.get(*key) {
+                body.insert((*key).to_string(), value.clone());
+            }
+        }
+        if operation == "DescribeTaskDefinition" {
+            for (field, value) in &state.added_later {
+                if let Some(serde_json::Value::Array(containers)) =
+                    body.get_mut("containerDefinitions")
+                {
+                    for container in containers.iter_mut().filter_map(|c| c.as_object_mut()) {
+                        container.entry(field.clone()).or_insert(value.clone());
+                    }
+                }
+            }
+        }
+        *emulated = body;
         return Ok(Some(serde_json::to_vec(&response)?));
     }
     if state.rollout.is_none() {
@@ -491,55 +542,26 @@ fn simulate(
     }
 }
 
-/// What ECS does to a registered task definition, as its responses show.
-fn rewrite_like_ecs(definition: &mut serde_json::Value) {
-    use serde_json::{Value, json};
-    let awsvpc = definition["networkMode"] == "awsvpc";
-    for (key, factor) in [("cpu", "vcpu"), ("memory", "gb")] {
-        if let Some(text) = definition[key].as_str() {
-            let lower = text.to_ascii_lowercase();
-            if let Some(number) = lower.strip_suffix(factor).map(str::trim)
-                && let Ok(n) = number.parse::<f64>()
-            {
-                definition[key] = Value::from(((n * 1024.0) as i64).to_string());
-            }
-        }
-    }
-    if definition.get("networkMode").is_none_or(Value::is_null) {
-        definition["networkMode"] = json!("bridge");
-    }
-    let Some(containers) = definition["containerDefinitions"].as_array_mut() else {
-        return;
-    };
-    for container in containers.iter_mut().filter_map(Value::as_object_mut) {
-        container.retain(|_, v| !v.is_null());
-        container.entry("essential").or_insert(json!(true));
-        container.entry("cpu").or_insert(json!(0));
-        for key in [
-            "portMappings",
-            "environment",
-            "mountPoints",
-            "volumesFrom",
-            "systemControls",
-        ] {
-            container.entry(key).or_insert(json!([]));
-        }
-        if let Some(Value::Array(mappings)) = container.get_mut("portMappings") {
-            for mapping in mappings.iter_mut().filter_map(Value::as_object_mut) {
-                mapping.entry("protocol").or_insert(json!("tcp"));
-                let port = mapping.get("containerPort").cloned().unwrap_or(json!(0));
-                if awsvpc {
-                    mapping.entry("hostPort").or_insert(port);
-                }
-            }
-        }
-        if let Some(Value::Array(environment)) = container.get_mut("environment") {
-            environment.sort_by_key(|e| e["name"].as_str().unwrap_or_default().to_string());
-        }
-        if let Some(Value::Object(health)) = container.get_mut("healthCheck") {
-            health.entry("interval").or_insert(json!(30));
-            health.entry("retries").or_insert(json!(3));
-            health.entry("timeout").or_insert(json!(5));
-        }
-    }
+/// Fields a describe adds that are not part of the registration (aws-actions'
+/// amazon-ecs-deploy-task-definition lists them as "returned by DescribeTaskDefinition, but
+/// are not valid RegisterTaskDefinition inputs").
+const READ_ONLY: &[&str] = &[
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
+fn without_read_only(
+    definition: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    definition
+        .iter()
+        .filter(|(key, _)| !READ_ONLY.contains(&key.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }

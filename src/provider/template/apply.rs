@@ -1,0 +1,177 @@
+//! Apply for `ecstpl_template`: register a new revision (create, or an update that changes the
+//! revision), re-tag the current one (an update of tags or `deploy_family` only), deregister on
+//! destroy. After an update, superseded template revisions are deregistered by the policy.
+
+use std::collections::BTreeMap;
+
+use crate::aws::{self, Ecs, Revision};
+use crate::plugin::diag::Diagnostics;
+use crate::plugin::framework::{ApplyRequest, ApplyResponse};
+use crate::plugin::path::AttributePath;
+use crate::plugin::value::Value;
+use crate::provider::template::attrs::*;
+use crate::provider::template::plan::planned_tags_all;
+use crate::provider::template::read::set_identity;
+use crate::provider::template::request;
+use crate::provider::values;
+
+pub(crate) async fn apply(
+    ecs: &Ecs,
+    request: ApplyRequest,
+    default_tags: Option<BTreeMap<String, String>>,
+) -> ApplyResponse {
+    let mut response = ApplyResponse {
+        new_state: request.prior_state.clone(),
+        private: Vec::new(),
+        diagnostics: Diagnostics::new(),
+    };
+    let prior = &request.prior_state;
+    let planned = &request.planned_state;
+    if planned.is_null() {
+        delete(ecs, prior, &mut response.diagnostics).await;
+        if !response.diagnostics.has_errors() {
+            response.new_state = Value::Null;
+        }
+        return response;
+    }
+    let mut planned = planned.clone();
+    if values::is_unknown(&planned, TAGS_ALL) {
+        // Planned unknown to tag a revision that lacks the contract tags; known by now.
+        planned.set_attr(
+            TAGS_ALL,
+            planned_tags_all(&request.config, default_tags.as_ref()),
+        );
+    }
+    let planned = &planned;
+    let registers = prior.is_null() || values::is_unknown(planned, ARN);
+    if registers {
+        match register(ecs, planned).await {
+            Ok(revision) => {
+                let mut state = planned.clone();
+                set_identity(&mut state, &revision);
+                response.new_state = state;
+                if !prior.is_null() {
+                    supersede(ecs, planned, revision.arn(), &mut response.diagnostics).await;
+                }
+            }
+            Err(diags) => response.diagnostics.extend(diags),
+        }
+    } else {
+        let untagged = request.planned_private == PRIVATE_NEEDS_CONTRACT_TAGS;
+        match retag(ecs, prior, planned, untagged).await {
+            Ok(()) => response.new_state = planned.clone(),
+            Err(diags) => response.diagnostics.extend(diags),
+        }
+    }
+    response
+}
+
+async fn register(ecs: &Ecs, planned: &Value) -> Result<Revision, Diagnostics> {
+    let input = request::register_input(planned).map_err(|unreadable| {
+        let mut diags = Diagnostics::new();
+        diags.error_at(
+            AttributePath::root(unreadable.attribute),
+            unreadable.problem.summary,
+            unreadable.problem.detail,
+        );
+        diags
+    })?;
+    let revision = ecs.register_task_definition(&input).await.map_err(|err| {
+        Diagnostics::single_error("Could not register the template revision", err.to_string())
+    })?;
+    tracing::info!(arn = %revision.arn(), "registered template revision");
+    Ok(revision)
+}
+
+/// After an update registered `new_arn`, superseded template revisions of the family are
+/// deregistered (all but the newest `keep_superseded_revisions`), but only ecstpl's own
+/// template revisions: never one somebody else registered into the family.
+async fn supersede(ecs: &Ecs, planned: &Value, new_arn: &str, diags: &mut Diagnostics) {
+    if values::boolean(planned, DEREGISTER_SUPERSEDED) == Some(false) {
+        return;
+    }
+    let keep = values::integer(planned, KEEP_SUPERSEDED_REVISIONS)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let family = values::string(planned, FAMILY).unwrap_or_default();
+    match ecs
+        .prune(&family, aws::contract::ROLE_TEMPLATE, keep, new_arn)
+        .await
+    {
+        Ok(pruned) => {
+            for (arn, err) in pruned.failed {
+                diags.warning(
+                    "Could not deregister a superseded template revision",
+                    format!("{arn} stays ACTIVE: {err}"),
+                );
+            }
+        }
+        Err(err) => diags.warning(
+            "Could not list superseded template revisions",
+            format!("They stay ACTIVE: {err}"),
+        ),
+    }
+}
+
+/// Brings the revision's tags from what `prior` says to what `planned` says; `untagged` when
+/// the revision lacks the contract tags whatever `prior` says.
+async fn retag(
+    ecs: &Ecs,
+    prior: &Value,
+    planned: &Value,
+    untagged: bool,
+) -> Result<(), Diagnostics> {
+    let Some(arn) = values::string(prior, ARN) else {
+        return Ok(());
+    };
+    let old = if untagged {
+        BTreeMap::new()
+    } else {
+        request::revision_tags(prior)
+    };
+    let new = request::revision_tags(planned);
+    let removed: Vec<String> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed: BTreeMap<String, String> = new
+        .into_iter()
+        .filter(|(k, v)| old.get(k) != Some(v))
+        .collect();
+    let fail = |err: aws::AwsError| {
+        Diagnostics::single_error(
+            "Could not update the template revision's tags",
+            err.to_string(),
+        )
+    };
+    if !removed.is_empty() {
+        ecs.untag_resource(&arn, &removed).await.map_err(fail)?;
+    }
+    if !changed.is_empty() {
+        ecs.tag_resource(&arn, &changed).await.map_err(fail)?;
+    }
+    Ok(())
+}
+
+async fn delete(ecs: &Ecs, prior: &Value, diags: &mut Diagnostics) {
+    let Some(arn) = values::string(prior, ARN) else {
+        return;
+    };
+    if values::boolean(prior, SKIP_DESTROY) == Some(true) {
+        tracing::info!(%arn, "skip_destroy: leaving the template revision registered");
+        return;
+    }
+    match ecs.describe_task_definition(&arn).await {
+        Ok(Some(revision)) if revision.is_active() => {
+            if let Err(err) = ecs.deregister_task_definition(&arn).await {
+                diags.error(
+                    "Could not deregister the template revision",
+                    err.to_string(),
+                );
+            }
+        }
+        Ok(_) => {}
+        Err(err) => diags.error("Could not look up the template revision", err.to_string()),
+    }
+}

@@ -1,0 +1,370 @@
+//! Planning `ecstpl_template`. The framework applies the plan rules declared in the schema
+//! module (new revision → `arn`/`revision` unknown, `family` replaces, defaults ECS fills in
+//! mean the same as leaving them out); this module gives the semantics those rules consult and
+//! sets what only this resource computes (`id`, `tags_all`).
+
+use std::collections::BTreeMap;
+
+use crate::plugin::framework::{PlanRequest, PlanResponse};
+use crate::plugin::plan::Semantics;
+use crate::plugin::value::Value;
+use crate::provider::template::attrs::*;
+use crate::provider::template::request;
+use crate::provider::values;
+use crate::taskdef;
+
+/// What makes two `ecstpl_template` values the same to ECS.
+pub(crate) struct TemplateSemantics;
+
+impl Semantics for TemplateSemantics {
+    fn equivalent(&self, attribute: &str, planned: &Value, a: &Value, b: &Value) -> bool {
+        let (Some(a), Some(b)) = (a.as_str(), b.as_str()) else {
+            return false;
+        };
+        match attribute {
+            CONTAINER_DEFINITIONS => {
+                let context = taskdef::Context {
+                    network_mode: values::string(planned, NETWORK_MODE),
+                    requires_compatibilities: values::strings(planned, REQUIRES_COMPATIBILITIES),
+                };
+                match (
+                    taskdef::parse_container_definitions(a),
+                    taskdef::parse_container_definitions(b),
+                ) {
+                    (Ok(a), Ok(b)) => taskdef::containers_equivalent(&a, &b, &context),
+                    _ => false,
+                }
+            }
+            TASK_DEFINITION => {
+                let document = |text: &str| {
+                    let mut state = Value::object([(TASK_DEFINITION, Value::string(text))]);
+                    state.set_attr(FAMILY, Value::string("template"));
+                    request::describe(&state).ok().map(|d| d.body)
+                };
+                let tags = |text: &str| {
+                    request::document_tags(&Value::object([(TASK_DEFINITION, Value::string(text))]))
+                };
+                match (document(a), document(b)) {
+                    (Some(da), Some(db)) => {
+                        taskdef::task_definitions_equivalent(&da, &db) && tags(a) == tags(b)
+                    }
+                    _ => false,
+                }
+            }
+            CPU => same_size(taskdef::normalize_cpu, a, b),
+            MEMORY => same_size(taskdef::normalize_memory, a, b),
+            _ => false,
+        }
+    }
+
+    fn needs_new_version(&self, planned: &Value, prior: &Value) -> bool {
+        !request::same_revision(planned, prior)
+    }
+}
+
+fn same_size(normalize: fn(&str) -> Option<String>, a: &str, b: &str) -> bool {
+    normalize(a).is_some() && normalize(a) == normalize(b)
+}
+
+/// Sets `id` and `tags_all`, which only this resource computes.
+pub(crate) fn modify_plan(
+    request: &PlanRequest,
+    default_tags: Option<&BTreeMap<String, String>>,
+    new_version: bool,
+    response: &mut PlanResponse,
+) {
+    let config = &request.config;
+    let planned = &mut response.planned_state;
+    planned.set_attr(ID, config.get_attr(FAMILY).cloned().unwrap_or(Value::Null));
+    planned.set_attr(TAGS_ALL, planned_tags_all(config, default_tags));
+    if new_version {
+        tracing::debug!("plan registers a new template revision");
+    } else if request.prior_private == PRIVATE_NEEDS_CONTRACT_TAGS && !request.prior_state.is_null()
+    {
+        // The revision lacks ecstpl's contract tags: an in-place tag update adds them.
+        planned.set_attr(TAGS_ALL, Value::unknown());
+    }
+}
+
+/// `tags` over `default_tags` (and a document's own tags); unknown while either is unknown.
+pub(crate) fn planned_tags_all(
+    config: &Value,
+    default_tags: Option<&BTreeMap<String, String>>,
+) -> Value {
+    let Some(default_tags) = default_tags else {
+        return Value::unknown();
+    };
+    let tags = match config.get_attr(TAGS) {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(_) => match values::string_map(config, TAGS) {
+            Some(tags) => tags,
+            None => return Value::unknown(),
+        },
+    };
+    if values::is_unknown(config, TASK_DEFINITION) {
+        return Value::unknown();
+    }
+    let mut all = request::base_tags(config, default_tags);
+    all.extend(tags);
+    values::map_value(&all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::framework::{Resource, plan_resource};
+    use crate::plugin::path::AttributePath;
+    use crate::plugin::schema::Mode;
+    use crate::provider::Shared;
+    use crate::provider::template::{TemplateResource, schema};
+    use std::sync::Arc;
+
+    const ARN_1: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web-template:1";
+
+    fn state(json: serde_json::Value) -> Value {
+        crate::plugin::value::decode_json(
+            json.to_string().as_bytes(),
+            &schema::schema().value_type(),
+        )
+        .expect("a state of the schema")
+    }
+
+    fn prior(extra: serde_json::Value) -> Value {
+        let mut base = serde_json::json!({
+            "id": "web-template", "family": "web-template", "arn": ARN_1, "revision": 1,
+            "arn_without_revision": "arn:aws:ecs:us-east-1:123456789012:task-definition/web-template",
+            "container_definitions": r#"[{"name":"app","image":"x","memory":128}]"#,
+            "tags_all": {}
+        });
+        base.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        state(base)
+    }
+
+    fn config(extra: serde_json::Value) -> Value {
+        let mut base = serde_json::json!({
+            "family": "web-template",
+            "container_definitions": r#"[{"name":"app","image":"x","memory":128}]"#,
+        });
+        base.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        state(base)
+    }
+
+    /// What Terraform proposes: the config, with computed attributes the config leaves null
+    /// taken from the prior state.
+    fn proposed(prior: &Value, config: &Value) -> Value {
+        let mut proposed = config.clone();
+        for attribute in schema::schema().block.attributes {
+            let computed = matches!(attribute.mode, Mode::Computed | Mode::OptionalComputed);
+            if computed && config.get_attr(&attribute.name).is_none_or(Value::is_null) {
+                proposed.set_attr(
+                    attribute.name.clone(),
+                    prior
+                        .get_attr(&attribute.name)
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                );
+            }
+        }
+        proposed
+    }
+
+    async fn plan_with(
+        prior: Value,
+        config: Value,
+        default_tags: Option<BTreeMap<String, String>>,
+        private: &[u8],
+    ) -> PlanResponse {
+        let shared = Arc::new(Shared::default());
+        if let Some(tags) = default_tags {
+            shared.configure_for_tests(tags);
+        } else {
+            shared.configure_for_tests_unknown_tags();
+        }
+        let resource = TemplateResource::new(shared);
+        let request = PlanRequest {
+            proposed_new_state: proposed(&prior, &config),
+            prior_state: prior,
+            config,
+            prior_private: private.to_vec(),
+        };
+        plan_resource(&resource, &resource.schema(), request).await
+    }
+
+    async fn plan(prior: Value, config: Value) -> PlanResponse {
+        plan_with(prior, config, Some(BTreeMap::new()), &[]).await
+    }
+
+    fn is_unknown(planned: &Value, name: &str) -> bool {
+        planned.get_attr(name).is_some_and(Value::is_unknown)
+    }
+
+    #[tokio::test]
+    async fn a_family_change_replaces() {
+        let response = plan(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({"family": "api-template"})),
+        )
+        .await;
+        assert_eq!(response.requires_replace, vec![AttributePath::root(FAMILY)]);
+        assert!(is_unknown(&response.planned_state, ARN));
+        assert!(is_unknown(&response.planned_state, ARN_WITHOUT_REVISION));
+    }
+
+    #[tokio::test]
+    async fn an_imported_bridge_network_mode_is_no_change_when_the_config_has_none() {
+        let response = plan(
+            prior(serde_json::json!({"network_mode": "bridge"})),
+            config(serde_json::json!({})),
+        )
+        .await;
+        assert_eq!(
+            values::string(&response.planned_state, NETWORK_MODE).as_deref(),
+            Some("bridge")
+        );
+        assert_eq!(
+            values::string(&response.planned_state, ARN).as_deref(),
+            Some(ARN_1)
+        );
+        assert!(response.requires_replace.is_empty());
+        // A real network mode removed is a change.
+        let response = plan(
+            prior(serde_json::json!({"network_mode": "awsvpc"})),
+            config(serde_json::json!({})),
+        )
+        .await;
+        assert_eq!(
+            response.planned_state.get_attr(NETWORK_MODE),
+            Some(&Value::Null)
+        );
+        assert!(is_unknown(&response.planned_state, ARN));
+    }
+
+    #[tokio::test]
+    async fn cpu_and_memory_in_other_units_are_the_same_revision() {
+        let response = plan(
+            prior(serde_json::json!({"cpu": "256", "memory": "1024"})),
+            config(serde_json::json!({"cpu": ".25 vCPU", "memory": "1 GB"})),
+        )
+        .await;
+        assert_eq!(
+            values::string(&response.planned_state, CPU).as_deref(),
+            Some("256")
+        );
+        assert_eq!(
+            values::string(&response.planned_state, MEMORY).as_deref(),
+            Some("1024")
+        );
+        assert_eq!(
+            values::string(&response.planned_state, ARN).as_deref(),
+            Some(ARN_1)
+        );
+        let response = plan(
+            prior(serde_json::json!({"cpu": "256"})),
+            config(serde_json::json!({"cpu": "512"})),
+        )
+        .await;
+        assert!(is_unknown(&response.planned_state, ARN));
+    }
+
+    #[tokio::test]
+    async fn reformatted_container_definitions_keep_the_prior_text_and_a_real_change_does_not() {
+        let reformatted =
+            "[\n  {\"image\": \"x\", \"name\": \"app\", \"memory\": 128, \"essential\": true}\n]";
+        let response = plan(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({"container_definitions": reformatted})),
+        )
+        .await;
+        assert_eq!(
+            values::string(&response.planned_state, CONTAINER_DEFINITIONS).as_deref(),
+            Some(r#"[{"name":"app","image":"x","memory":128}]"#)
+        );
+        assert_eq!(
+            response
+                .planned_state
+                .get_attr(REVISION)
+                .and_then(Value::as_i64),
+            Some(1)
+        );
+        let changed = r#"[{"name":"app","image":"x","memory":256}]"#;
+        let response = plan(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({"container_definitions": changed})),
+        )
+        .await;
+        assert_eq!(
+            values::string(&response.planned_state, CONTAINER_DEFINITIONS).as_deref(),
+            Some(changed)
+        );
+        assert!(is_unknown(&response.planned_state, ARN));
+        assert!(is_unknown(&response.planned_state, REVISION));
+    }
+
+    #[tokio::test]
+    async fn tags_change_in_place_and_unknown_default_tags_leave_tags_all_unknown() {
+        let response = plan(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({"tags": {"team": "web"}})),
+        )
+        .await;
+        assert_eq!(
+            values::string(&response.planned_state, ARN).as_deref(),
+            Some(ARN_1)
+        );
+        assert_eq!(
+            values::string_map(&response.planned_state, TAGS_ALL).unwrap()["team"],
+            "web"
+        );
+        let response = plan_with(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({})),
+            None,
+            &[],
+        )
+        .await;
+        assert!(is_unknown(&response.planned_state, TAGS_ALL));
+        assert_eq!(
+            values::string(&response.planned_state, ARN).as_deref(),
+            Some(ARN_1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_revision_without_contract_tags_is_retagged_in_place() {
+        let response = plan_with(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({})),
+            Some(BTreeMap::new()),
+            PRIVATE_NEEDS_CONTRACT_TAGS,
+        )
+        .await;
+        assert!(is_unknown(&response.planned_state, TAGS_ALL));
+        assert_eq!(
+            values::string(&response.planned_state, ARN).as_deref(),
+            Some(ARN_1)
+        );
+    }
+
+    #[tokio::test]
+    async fn create_leaves_the_revision_unknown_and_computes_id_and_tags_all() {
+        let response = plan(Value::Null, config(serde_json::json!({"tags": {"a": "b"}}))).await;
+        assert!(is_unknown(&response.planned_state, ARN));
+        assert!(is_unknown(&response.planned_state, REVISION));
+        assert_eq!(
+            values::string(&response.planned_state, ID).as_deref(),
+            Some("web-template")
+        );
+        assert_eq!(
+            values::string_map(&response.planned_state, TAGS_ALL).unwrap()["a"],
+            "b"
+        );
+        assert_eq!(
+            response.planned_state.get_attr(NETWORK_MODE),
+            Some(&Value::Null)
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! The schema of `ecstpl_template` and the plan rules that go with it.
+
+use crate::plugin::plan::{AbsentMeans, Literal, PlanRules};
+use crate::plugin::schema::{Attribute, Block, Mode, Schema};
+use crate::plugin::value::Type;
+use crate::provider::task_blocks;
+use crate::provider::template::attrs::*;
+
+pub(crate) fn schema() -> Schema {
+    let attribute = |name: &str, ty: Type, mode: Mode, description: &str| {
+        Attribute::new(name, ty, mode, description)
+    };
+    let optional =
+        |name: &str, ty: Type, description: &str| attribute(name, ty, Mode::Optional, description);
+    let computed =
+        |name: &str, ty: Type, description: &str| attribute(name, ty, Mode::Computed, description);
+    Schema {
+        version: 0,
+        block: Block {
+            description: "The template revision of an ECS task definition: every piece of \
+                infrastructure configuration, with placeholder images. `ecstpl deploy` reads it \
+                from AWS, injects the images CI built and registers revisions in the deploy family. \
+                A change registers a new template revision in place. A revision is immutable, so \
+                a refresh checks only that it is still ACTIVE and reads its tags: a plan after \
+                apply is clean whatever ECS adds to the stored revision."
+                .into(),
+            attributes: vec![
+                computed(ID, Type::String, "The family name."),
+                attribute(FAMILY, Type::String, Mode::Required,
+                    "Task definition family of the template, e.g. `web-template`. Changing it replaces the resource."),
+                optional(CONTAINER_DEFINITIONS, Type::String,
+                    "Container definitions as a JSON array, as in `aws_ecs_task_definition` (use `jsonencode`). Compared semantically: the defaults ECS adds and the reorderings it makes (listed in the ECS rewrites guide) never show as changes. Required unless `task_definition` is given."),
+                optional(TASK_DEFINITION, Type::String,
+                    "A whole task definition as JSON, instead of `container_definitions` and the task arguments: RegisterTaskDefinition input or `aws ecs describe-task-definition` output, e.g. `file(\"ecs-task-def.json\")` from ecspresso or aws-actions. Read-only fields and the `taskDefinition` wrapper are ignored, `family` is this resource's, and its `tags` (a list of `{key, value}`) join `tags_all`. Every other field is registered as written."),
+                optional(CPU, Type::String, "Task CPU units (`256`) or vCPUs (`.25 vCPU`)."),
+                optional(MEMORY, Type::String, "Task memory in MiB (`512`) or GB (`.5 GB`)."),
+                attribute(NETWORK_MODE, Type::String, Mode::OptionalComputed,
+                    "`awsvpc`, `bridge`, `host` or `none`. Left out, the task runs in bridge mode (an imported revision may say `bridge`)."),
+                optional(REQUIRES_COMPATIBILITIES, Type::set(Type::String), "Launch types the task definition is validated against: `EC2`, `FARGATE`, `EXTERNAL`, `MANAGED_INSTANCES`."),
+                optional(EXECUTION_ROLE_ARN, Type::String, "ARN of the role the ECS agent uses to pull images and read secrets."),
+                optional(TASK_ROLE_ARN, Type::String, "ARN of the role the containers assume."),
+                optional(PID_MODE, Type::String, "Process namespace: `host` or `task`."),
+                optional(IPC_MODE, Type::String, "IPC namespace: `host`, `task` or `none`."),
+                optional(DEPLOY_FAMILY, Type::String,
+                    "Family `ecstpl deploy` registers deployed revisions into, e.g. `web`. Recorded as the `ecstpl:deploy-family` tag; changing it re-tags the template revision without registering a new one."),
+                optional(TAGS, Type::map(Type::String), "Tags on the template revision. Keys starting with `ecstpl:` are reserved."),
+                attribute(ENABLE_FAULT_INJECTION, Type::Bool, Mode::OptionalComputed,
+                    "Enable fault injection (FIS) for tasks of this definition. Left out means `false` (ECS reports `false`)."),
+                optional(SKIP_DESTROY, Type::Bool, "Keep the template revision registered when the resource is destroyed."),
+                optional(DEREGISTER_SUPERSEDED, Type::Bool,
+                    "Deregister superseded template revisions after an update registers a new one (default `true`). Only revisions tagged `ecstpl:role=template` are ever deregistered; a revision somebody else registered into the family is left alone."),
+                optional(KEEP_SUPERSEDED_REVISIONS, Type::Number,
+                    "With `deregister_superseded`, how many of the newest superseded template revisions stay ACTIVE (default 0), e.g. to roll back by hand."),
+                computed(TAGS_ALL, Type::map(Type::String), "`tags` merged over the provider's `default_tags`."),
+                computed(ARN, Type::String, "ARN of the current template revision."),
+                computed(ARN_WITHOUT_REVISION, Type::String, "ARN of the family, without the revision number."),
+                computed(REVISION, Type::Number, "Revision number of the current template revision."),
+            ],
+            blocks: task_blocks::blocks(),
+            ..Block::default()
+        },
+    }
+}
+
+/// Attributes ECS gives a value when they are left out (optional+computed in the schema): an
+/// imported revision may carry that value, which then means the same as leaving it out.
+/// Sources: the rules table, `crate::taskdef::rules` (T3, T5, T6, T7, T9, T10, T11).
+const ABSENT_MEANS: &[AbsentMeans] = &[
+    AbsentMeans {
+        path: &[NETWORK_MODE],
+        means: Literal::Str("bridge"),
+    },
+    AbsentMeans {
+        path: &[ENABLE_FAULT_INJECTION],
+        means: Literal::Bool(false),
+    },
+    AbsentMeans {
+        path: &[VOLUME, "configure_at_launch"],
+        means: Literal::Bool(false),
+    },
+    AbsentMeans {
+        path: &[VOLUME, "efs_volume_configuration", "root_directory"],
+        means: Literal::Str("/"),
+    },
+    AbsentMeans {
+        path: &[VOLUME, "efs_volume_configuration", "transit_encryption"],
+        means: Literal::Str("DISABLED"),
+    },
+    AbsentMeans {
+        path: &[
+            VOLUME,
+            "efs_volume_configuration",
+            "authorization_config",
+            "iam",
+        ],
+        means: Literal::Str("DISABLED"),
+    },
+    AbsentMeans {
+        path: &[VOLUME, "docker_volume_configuration", "scope"],
+        means: Literal::Str("task"),
+    },
+    AbsentMeans {
+        path: &[VOLUME, "docker_volume_configuration", "driver"],
+        means: Literal::Str("local"),
+    },
+    AbsentMeans {
+        path: &[VOLUME, "docker_volume_configuration", "autoprovision"],
+        means: Literal::Bool(false),
+    },
+    AbsentMeans {
+        path: &[PROXY_CONFIGURATION, "type"],
+        means: Literal::Str("APPMESH"),
+    },
+];
+
+pub(crate) const PLAN_RULES: PlanRules = PlanRules {
+    requires_replace: &[FAMILY],
+    unknown_on_replace: &[ARN_WITHOUT_REVISION],
+    unknown_on_new_version: &[ARN, REVISION],
+    absent_means: ABSENT_MEANS,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::schema::Nesting;
+
+    /// Every path of the plan rules names an optional+computed attribute of the schema.
+    #[test]
+    fn absent_means_paths_exist_and_are_optional_computed() {
+        let schema = schema();
+        for rule in ABSENT_MEANS {
+            let mut block = &schema.block;
+            let (last, nested) = rule.path.split_last().unwrap();
+            for name in nested {
+                let found = block.blocks.iter().find(|b| b.name == *name);
+                let found = found.unwrap_or_else(|| panic!("no block {name} in {:?}", rule.path));
+                assert_ne!(found.nesting, Nesting::Set, "{:?}", rule.path);
+                block = &found.block;
+            }
+            let attribute = block.attributes.iter().find(|a| a.name == *last);
+            let attribute = attribute.unwrap_or_else(|| panic!("no attribute {:?}", rule.path));
+            assert_eq!(attribute.mode, Mode::OptionalComputed, "{:?}", rule.path);
+        }
+    }
+}
