@@ -174,3 +174,65 @@ fn location(path: &[PathSegment]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::template::schema;
+
+    fn config(json: serde_json::Value) -> Value {
+        crate::plugin::value::decode_json(
+            json.to_string().as_bytes(),
+            &schema::schema().value_type(),
+        )
+        .expect("a config of the schema")
+    }
+
+    fn problems(json: serde_json::Value) -> Vec<(String, Option<AttributePath>)> {
+        validate(&config(json))
+            .0
+            .into_iter()
+            .map(|d| (d.summary, d.path))
+            .collect()
+    }
+
+    /// Both input forms go through the same rules: a Fargate definition in bridge mode is
+    /// refused in either, on the attribute that holds it.
+    #[test]
+    fn both_forms_refuse_fargate_without_awsvpc() {
+        let arguments = problems(serde_json::json!({
+            "family": "web", "cpu": "256", "memory": "512", "network_mode": "bridge",
+            "requires_compatibilities": ["FARGATE"],
+            "container_definitions": r#"[{"name":"app","image":"x"}]"#
+        }));
+        assert!(
+            arguments.contains(&(
+                "Fargate needs awsvpc".into(),
+                Some(AttributePath::root(NETWORK_MODE))
+            )),
+            "{arguments:?}"
+        );
+        let document = problems(serde_json::json!({
+            "family": "web",
+            "task_definition": r#"{"cpu":"256","memory":"512","networkMode":"bridge","requiresCompatibilities":["FARGATE"],"containerDefinitions":[{"name":"app","image":"x"}]}"#
+        }));
+        assert!(
+            document.contains(&(
+                "Fargate needs awsvpc".into(),
+                Some(AttributePath::root(TASK_DEFINITION))
+            )),
+            "{document:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_values_skip_the_checks_that_need_them() {
+        let mut value = config(serde_json::json!({
+            "family": "web", "memory": "512", "network_mode": "awsvpc",
+            "requires_compatibilities": ["FARGATE"],
+            "container_definitions": r#"[{"name":"app","image":"x"}]"#
+        }));
+        value.set_attr(CPU, Value::unknown());
+        assert!(validate(&value).is_empty(), "{:?}", validate(&value));
+    }
+}
