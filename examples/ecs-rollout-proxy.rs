@@ -3,6 +3,9 @@
 //! the first argument, completes every rollout after one poll, prints its endpoint, and runs
 //! until killed. Test tooling, not part of ecstpl.
 
+#[path = "../tests/support/deployments.rs"]
+#[allow(dead_code)]
+mod deployments;
 #[path = "../tests/support/ecs_model.rs"]
 #[allow(dead_code)]
 mod ecs_model;

@@ -3,6 +3,7 @@
 //! through `dev_overrides`. Tests may panic here: a broken fixture is a failed test.
 #![allow(dead_code)]
 
+pub mod deployments;
 pub mod ecs_model;
 pub mod proxy;
 pub mod templates;

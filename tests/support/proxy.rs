@@ -14,6 +14,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
+use super::deployments::Simulator;
+pub use super::deployments::{Scenario, TaskOutcome};
+
 /// A fault to inject into matching requests (`operation: None` matches every operation).
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -39,27 +42,24 @@ pub enum Fault {
     },
 }
 
-/// How simulated rollouts end (moto never runs tasks, so its deployments never move).
+/// How simulated rollouts end (moto never runs tasks, so its deployments never move): the
+/// short forms of [`Scenario`] for rolling deployments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rollout {
-    /// The new deployment completes after this many DescribeServices polls.
+    /// The new deployment completes after this many observations.
     CompleteAfter(u32),
-    /// The new deployment fails after this many polls and the circuit breaker rolls the
-    /// service back to the previous deployment's task definition.
+    /// The new deployment fails after this many observations and the circuit breaker rolls
+    /// the service back to the previous deployment's task definition.
     FailAfter(u32),
 }
 
-#[derive(Clone, Debug)]
-struct SimulatedDeployment {
-    id: String,
-    status: &'static str,
-    task_definition: String,
-    rollout_state: &'static str,
-    reason: String,
-    desired: i64,
-    running: i64,
-    failed_tasks: i64,
-    polls: u32,
+impl Rollout {
+    fn scenario(self) -> Scenario {
+        match self {
+            Rollout::CompleteAfter(steps) => Scenario::Succeed { steps },
+            Rollout::FailAfter(steps) => Scenario::FailByCircuitBreaker { steps },
+        }
+    }
 }
 
 #[derive(Default)]
@@ -69,8 +69,6 @@ struct State {
     access_keys: Vec<String>,
     faults: Vec<Fault>,
     injected: u32,
-    /// None: responses pass through untouched.
-    rollout: Option<Rollout>,
     /// Answer task definition calls with what ECS would store ([`super::ecs_model`]).
     ecs_model: bool,
     /// ARN → the body ECS would store for its registration.
@@ -78,108 +76,8 @@ struct State {
     /// Container fields describes return that registration did not (as when ECS started
     /// returning `systemControls: []` for old revisions).
     added_later: Vec<(String, serde_json::Value)>,
-    /// Service name → its deployments, newest first.
-    deployments: std::collections::HashMap<String, Vec<SimulatedDeployment>>,
-    next_id: u32,
-}
-
-impl State {
-    fn new_deployment(
-        &mut self,
-        task_definition: &str,
-        desired: i64,
-        rollout_state: &'static str,
-    ) -> SimulatedDeployment {
-        self.next_id += 1;
-        SimulatedDeployment {
-            id: format!("ecs-svc/{:016}", self.next_id),
-            status: "PRIMARY",
-            task_definition: task_definition.to_string(),
-            rollout_state,
-            reason: String::new(),
-            desired,
-            running: if rollout_state == "COMPLETED" {
-                desired
-            } else {
-                0
-            },
-            failed_tasks: 0,
-            polls: 0,
-        }
-    }
-
-    fn record_create(&mut self, service: &serde_json::Value) {
-        let (Some(name), Some(task_definition)) = (
-            service["serviceName"].as_str(),
-            service["taskDefinition"].as_str(),
-        ) else {
-            return;
-        };
-        let desired = service["desiredCount"].as_i64().unwrap_or(1);
-        let deployment = self.new_deployment(task_definition, desired, "COMPLETED");
-        self.deployments.insert(name.to_string(), vec![deployment]);
-    }
-
-    fn record_update(&mut self, request: &serde_json::Value) {
-        let Some(task_definition) = request["taskDefinition"].as_str() else {
-            return;
-        };
-        let name = request["service"].as_str().unwrap_or_default();
-        let name = name.rsplit('/').next().unwrap_or(name).to_string();
-        let desired = self
-            .deployments
-            .get(&name)
-            .and_then(|d| d.first())
-            .map_or(1, |d| d.desired);
-        let deployment = self.new_deployment(task_definition, desired, "IN_PROGRESS");
-        let list = self.deployments.entry(name).or_default();
-        for old in list.iter_mut() {
-            old.status = "ACTIVE";
-        }
-        list.insert(0, deployment);
-    }
-
-    /// One DescribeServices poll: advance the rollout, then describe it.
-    fn advance(&mut self, name: &str) -> Option<Vec<SimulatedDeployment>> {
-        let rollout = self.rollout?;
-        let mut rollback: Option<(String, i64)> = None;
-        {
-            let list = self.deployments.get_mut(name)?;
-            let primary = list.first_mut()?;
-            if primary.rollout_state == "IN_PROGRESS" {
-                primary.polls += 1;
-                match rollout {
-                    Rollout::CompleteAfter(n) if primary.polls > n => {
-                        primary.rollout_state = "COMPLETED";
-                        primary.running = primary.desired;
-                        list.truncate(1);
-                    }
-                    Rollout::FailAfter(n) if primary.polls > n => {
-                        primary.rollout_state = "FAILED";
-                        primary.reason =
-                            "ECS deployment circuit breaker: tasks failed to start.".into();
-                        primary.status = "ACTIVE";
-                        primary.failed_tasks = 3;
-                        let previous = list.iter().skip(1).find(|d| d.rollout_state == "COMPLETED");
-                        if let Some(previous) = previous {
-                            rollback = Some((previous.task_definition.clone(), previous.desired));
-                        }
-                    }
-                    _ => primary.running = (primary.running + 1).min(primary.desired),
-                }
-            }
-        }
-        if let Some((task_definition, desired)) = rollback {
-            let mut deployment = self.new_deployment(&task_definition, desired, "COMPLETED");
-            deployment.reason = "rolled back by the ECS deployment circuit breaker".into();
-            let list = self.deployments.get_mut(name)?;
-            // The failed deployment stays listed (ACTIVE, FAILED) while it drains; older
-            // completed ones are gone.
-            list.retain(|d| d.rollout_state == "FAILED");
-            list.insert(0, deployment);
-        }
-        self.deployments.get(name).cloned()
-    }
+    /// The deployment machinery ECS would run; None: responses pass through untouched.
+    deployments: Option<Simulator>,
 }
 
 enum Action {
@@ -322,7 +220,45 @@ impl RecordingProxy {
 
     /// Simulates ECS rollouts on top of the emulator from now on.
     pub fn simulate_rollouts(&self, rollout: Rollout) {
-        self.state.lock().expect("proxy state").rollout = Some(rollout);
+        self.deployment_scenario(rollout.scenario());
+    }
+
+    /// Simulates ECS deployments; those started from now on end as `scenario` says.
+    pub fn deployment_scenario(&self, scenario: Scenario) {
+        let mut state = self.state.lock().expect("proxy state");
+        match &mut state.deployments {
+            Some(simulator) => simulator.scenario = scenario,
+            None => state.deployments = Some(Simulator::new(scenario)),
+        }
+    }
+
+    /// The endpoint predates the service deployment API: it answers ListServiceDeployments
+    /// and the others as unknown, and UpdateService carries no `currentServiceDeployment`.
+    pub fn without_service_deployments_api(&self) {
+        let mut state = self.state.lock().expect("proxy state");
+        state
+            .deployments
+            .get_or_insert_with(|| Simulator::new(Scenario::Succeed { steps: 1 }))
+            .api_available = false;
+    }
+
+    /// Tasks started by RunTask from now on end as `outcome` says.
+    pub fn task_outcome(&self, outcome: TaskOutcome) {
+        let mut state = self.state.lock().expect("proxy state");
+        state
+            .deployments
+            .get_or_insert_with(|| Simulator::new(Scenario::Succeed { steps: 1 }))
+            .task_outcome = outcome;
+    }
+
+    /// Every RunTask request the simulator received.
+    pub fn run_requests(&self) -> Vec<serde_json::Value> {
+        let state = self.state.lock().expect("proxy state");
+        state
+            .deployments
+            .as_ref()
+            .map(|s| s.run_requests.clone())
+            .unwrap_or_default()
     }
 
     /// From now on, task definitions are answered with what ECS stores for what was
@@ -412,6 +348,21 @@ async fn handle(
             }
             let request_json: serde_json::Value =
                 serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            // The APIs moto does not serve are answered here when deployments are simulated.
+            let answered = {
+                let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
+                state
+                    .deployments
+                    .as_mut()
+                    .and_then(|simulator| simulator.answer(&operation, &request_json))
+            };
+            if let Some((status, answer)) = answered {
+                return Ok(Response::builder()
+                    .status(status)
+                    .header("content-type", "application/x-amz-json-1.1")
+                    .header("x-amzn-requestid", "simulated")
+                    .body(Full::new(Bytes::from(answer.to_string())))?);
+            }
             let response = client.request(forward.body(Full::new(body))?).await?;
             let (mut parts, body) = response.into_parts();
             let mut body = body.collect().await?.to_bytes();
@@ -487,54 +438,33 @@ fn simulate(
         *emulated = body;
         return Ok(Some(serde_json::to_vec(&response)?));
     }
-    if state.rollout.is_none() {
+    let Some(simulator) = state.deployments.as_mut() else {
         return Ok(None);
-    }
+    };
     let mut response: serde_json::Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(_) => return Ok(None),
     };
     match operation {
         "CreateService" => {
-            state.record_create(&response["service"]);
+            simulator.created(&response, request);
             Ok(None)
         }
         "UpdateService" => {
-            state.record_update(request);
-            Ok(None)
+            let started = simulator.updated(request);
+            if simulator.api_available
+                && let Some(arn) = started
+            {
+                response["service"]["currentServiceDeployment"] = serde_json::Value::from(arn);
+            }
+            Ok(Some(serde_json::to_vec(&response)?))
         }
         "DescribeServices" => {
             let Some(services) = response["services"].as_array_mut() else {
                 return Ok(None);
             };
             for service in services {
-                let name = service["serviceName"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                let Some(deployments) = state.advance(&name) else {
-                    continue;
-                };
-                if let Some(primary) = deployments.first() {
-                    service["taskDefinition"] =
-                        serde_json::Value::from(primary.task_definition.clone());
-                }
-                service["deployments"] = deployments
-                    .iter()
-                    .map(|d| {
-                        serde_json::json!({
-                            "id": d.id,
-                            "status": d.status,
-                            "taskDefinition": d.task_definition,
-                            "desiredCount": d.desired,
-                            "runningCount": d.running,
-                            "pendingCount": (d.desired - d.running).max(0),
-                            "failedTasks": d.failed_tasks,
-                            "rolloutState": d.rollout_state,
-                            "rolloutStateReason": d.reason,
-                        })
-                    })
-                    .collect();
+                simulator.describe_service(service);
             }
             Ok(Some(serde_json::to_vec(&response)?))
         }
