@@ -262,7 +262,8 @@ async fn a_rolled_back_deploy_fails_with_its_own_exit_code_and_rollback_works() 
         failed.combined()
     );
     assert!(
-        failed.combined().contains("rollout failed"),
+        failed.combined().contains("ROLLBACK_SUCCESSFUL")
+            && failed.combined().contains("circuit breaker"),
         "{}",
         failed.combined()
     );

@@ -25,7 +25,9 @@ fn the_demo_runs_the_whole_loop() {
         String::from_utf8_lossy(&output.stderr)
     );
     for expected in [
-        "rollout completed",
+        "paused at POST_TEST_TRAFFIC_SHIFT",
+        "paused:           lifecycle hook",
+        "deployment SUCCESSFUL",
         "in sync:          no",
         "in sync:          yes",
         "image:            app = repo:v1",

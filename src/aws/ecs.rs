@@ -12,7 +12,7 @@ use crate::aws::raw::RawJson;
 /// An ECS client for the operations ecstpl needs.
 #[derive(Clone, Debug)]
 pub struct Ecs {
-    client: aws_sdk_ecs::Client,
+    pub(super) client: aws_sdk_ecs::Client,
 }
 
 /// A registered task definition revision: the ECS API's JSON plus its tags.
@@ -126,6 +126,10 @@ pub struct Service {
     /// ECS, CODE_DEPLOY or EXTERNAL.
     pub deployment_controller: String,
     pub deployments: Vec<Deployment>,
+    /// The service deployment ECS is on (the newest), where the endpoint reports it.
+    pub current_service_deployment: Option<String>,
+    /// How the service places its tasks (for one-off tasks like it).
+    pub run_settings: crate::aws::RunSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -373,6 +377,13 @@ impl Ecs {
                 .deployment_controller()
                 .map(|c| c.r#type().as_str().to_string())
                 .unwrap_or_else(|| "ECS".into()),
+            current_service_deployment: found.current_service_deployment().map(str::to_string),
+            run_settings: crate::aws::RunSettings {
+                launch_type: found.launch_type().cloned(),
+                capacity_provider_strategy: found.capacity_provider_strategy().to_vec(),
+                platform_version: found.platform_version().map(str::to_string),
+                network_configuration: found.network_configuration().cloned(),
+            },
             deployments: found
                 .deployments()
                 .iter()
@@ -391,14 +402,16 @@ impl Ecs {
     }
 
     /// Points the service at `task_definition_arn`. Touches nothing else: never
-    /// `desiredCount`, which autoscaling owns.
+    /// `desiredCount`, which autoscaling owns. Returns the service deployment it started,
+    /// where the endpoint reports it (`currentServiceDeployment`).
     pub async fn update_service_task_definition(
         &self,
         cluster: &str,
         service: &str,
         task_definition_arn: &str,
-    ) -> Result<(), AwsError> {
-        self.client
+    ) -> Result<Option<String>, AwsError> {
+        let output = self
+            .client
             .update_service()
             .cluster(cluster)
             .service(service)
@@ -406,7 +419,10 @@ impl Ecs {
             .send()
             .await
             .map_err(|err| AwsError::from_sdk("UpdateService", err))?;
-        Ok(())
+        Ok(output
+            .service()
+            .and_then(|s| s.current_service_deployment())
+            .map(str::to_string))
     }
 }
 
@@ -543,6 +559,8 @@ mod rollout_tests {
             task_definition: deployments[0].task_definition.clone(),
             deployment_controller: "ECS".into(),
             deployments,
+            current_service_deployment: None,
+            run_settings: crate::aws::RunSettings::default(),
         }
     }
 

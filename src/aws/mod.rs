@@ -3,12 +3,14 @@
 //! ECS API's own JSON so no field is lost, including fields newer than the SDK.
 
 pub mod contract;
+mod deployments;
 mod ecs;
 mod error;
 mod raw;
 mod settings;
 mod templates;
 
+pub use self::deployments::{Hook, Outcome, RunSettings, ServiceDeployment, Task};
 pub(crate) use self::ecs::tags_from_json;
 pub use self::ecs::{Deployment, Ecs, Revision, RolloutStatus, Service, parse_task_definition_arn};
 pub use self::error::AwsError;

@@ -16,5 +16,5 @@ fn main() -> std::process::ExitCode {
         }
     };
     let code = runtime.block_on(run(cli));
-    std::process::ExitCode::from(code as u8)
+    std::process::ExitCode::from(code.code())
 }

@@ -2,8 +2,10 @@
 //! parses flags, calls the domain ([`crate::taskdef`]) and the adapter ([`crate::aws`]),
 //! and reports with documented exit codes.
 
+mod follow;
 mod ops;
 mod report;
+mod run;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,8 +19,10 @@ const EXIT_CODES: &str = "Exit codes:
   0  success
   2  bad input (flags, files, a template or service that is not what the command needs)
   3  AWS error (an ECS call failed after retries)
-  4  rollout failed (the deployment failed, or the service is on another revision: rolled back)
-  5  timeout (the rollout did not finish within --timeout)";
+  4  rollout failed (the deployment ended ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED or STOPPED, or the
+     service is on another revision); for `run`: the task never started
+  5  timeout (the deployment did not finish within --timeout)
+`ecstpl run` exits with the container's own exit code when the task ran.";
 
 /// CI tool for the ECS task definition template pattern: Terraform owns the template
 /// revision, CI injects images, registers a revision in the deploy family and updates the
@@ -36,7 +40,7 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct AwsArgs {
     /// AWS region (default: AWS_REGION / the profile's region).
-    #[arg(long, global = true, env = "AWS_REGION")]
+    #[arg(long, global = true, env = "AWS_REGION", hide_env_values = true)]
     pub region: Option<String>,
     /// Named profile from the shared config files. It decides the credentials even when
     /// AWS_ACCESS_KEY_ID is set, as in the aws CLI; an undefined profile is an error (exit 2).
@@ -64,9 +68,17 @@ pub enum Command {
     /// Show what `deploy` would change against the live revision.
     #[command(after_help = EXIT_CODES)]
     Diff(RenderArgs),
-    /// Point the service back at the previous deployed revision (or --to) and wait.
+    /// Roll back: stop a deployment in progress with a rollback, or (with none in progress)
+    /// point the service back at the previous deployed revision (or --to) and wait.
     #[command(after_help = EXIT_CODES)]
     Rollback(RollbackArgs),
+    /// Continue (or --rollback) a deployment paused at a PAUSE lifecycle hook, and wait.
+    #[command(after_help = EXIT_CODES)]
+    Continue(ContinueArgs),
+    /// Run a one-off task (a migration, say) from the revision deploy would register, or the
+    /// live one, placed like the service's tasks; wait and exit with the container's exit code.
+    #[command(after_help = EXIT_CODES)]
+    Run(run::RunArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -106,15 +118,29 @@ pub enum Output {
     Json,
 }
 
+/// What a command waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WaitUntil {
+    /// The service deployment ends SUCCESSFUL (bake time and clean-up included).
+    Deployed,
+    /// The new revision runs every task and takes all production traffic (it may still bake).
+    Stable,
+    /// The deployment waits at a PAUSE lifecycle hook (or ended SUCCESSFUL without one).
+    Paused,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct WaitArgs {
-    /// Do not wait for the rollout.
+    /// Do not wait for the deployment.
     #[arg(long)]
     pub no_wait: bool,
-    /// How long to wait for the rollout (e.g. 10m, 90s).
+    /// What to wait for.
+    #[arg(long, value_enum, default_value_t = WaitUntil::Deployed)]
+    pub wait_until: WaitUntil,
+    /// How long to wait, for the whole command (e.g. 10m, 90s).
     #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// How often to poll the service while waiting.
+    /// How often to poll while waiting (at least 200ms).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
     /// Output format of the result.
@@ -156,6 +182,17 @@ pub struct RollbackArgs {
     pub wait: WaitArgs,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct ContinueArgs {
+    #[command(flatten)]
+    pub target: ServiceArgs,
+    /// Roll the paused deployment back instead of continuing it.
+    #[arg(long)]
+    pub rollback: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
 fn parse_image(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((container, image)) if !container.is_empty() && !image.is_empty() => {
@@ -169,6 +206,32 @@ impl RenderArgs {
     fn image_overrides(&self) -> BTreeMap<String, String> {
         self.images.iter().cloned().collect()
     }
+}
+
+/// The command-line reference (`docs/guides/cli.md`): every command's `--help`, generated so
+/// it cannot drift from the flags.
+pub fn reference() -> String {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    command.build();
+    let mut out = String::from(
+        "---\npage_title: \"The ecstpl command line - ecstpl\"\nsubcategory: \"\"\ndescription: |-\n  Every command and flag of ecstpl, the CI half of the template pattern.\n---\n\n# The `ecstpl` command line\n\nGenerated from `ecstpl --help`.\n\n",
+    );
+    let top = command.clone().render_long_help().to_string();
+    out.push_str(&format!("```text\n{}\n```\n", top.trim_end()));
+    for sub in command.get_subcommands() {
+        if sub.get_name() == "help" {
+            continue;
+        }
+        let mut sub = sub.clone().bin_name(format!("ecstpl {}", sub.get_name()));
+        let help = sub.render_long_help().to_string();
+        out.push_str(&format!(
+            "\n## `ecstpl {}`\n\n```text\n{}\n```\n",
+            sub.get_name(),
+            help.trim_end()
+        ));
+    }
+    out
 }
 
 /// Runs the command line; returns the process exit code.
@@ -190,5 +253,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Deploy(args) => ops::deploy(&ecs, &args).await,
         Command::Status(args) => ops::status(&ecs, &args).await,
         Command::Rollback(args) => ops::rollback(&ecs, &args).await,
+        Command::Continue(args) => ops::continue_deployment(&ecs, &args).await,
+        Command::Run(args) => run::run(&ecs, &args).await,
     }
 }

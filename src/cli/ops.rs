@@ -2,17 +2,19 @@
 //! adapter's (rollout status); this module sequences the calls and reports.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::aws::{self, AwsError, Ecs, Revision, RolloutStatus, Service};
-use crate::cli::report::{self, ExitCode, Progress};
-use crate::cli::{DeployArgs, Output, RenderArgs, RollbackArgs, ServiceArgs, StatusArgs, WaitArgs};
+use crate::aws::{self, AwsError, Ecs, Revision, Service};
+use crate::cli::follow::{self, Expect, Followed};
+use crate::cli::report::{self, ExitCode};
+use crate::cli::{
+    ContinueArgs, DeployArgs, Output, RenderArgs, RollbackArgs, ServiceArgs, StatusArgs,
+};
 use crate::taskdef;
 
 /// A failure with its exit code.
-struct Failure(ExitCode, String);
+pub(crate) struct Failure(pub(crate) ExitCode, pub(crate) String);
 
 impl From<AwsError> for Failure {
     fn from(err: AwsError) -> Self {
@@ -20,11 +22,11 @@ impl From<AwsError> for Failure {
     }
 }
 
-fn bad(message: impl Into<String>) -> Failure {
+pub(crate) fn bad(message: impl Into<String>) -> Failure {
     Failure(ExitCode::BadInput, message.into())
 }
 
-fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
+pub(crate) fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Failure(code, message)) => report::fail(code, &message),
@@ -32,12 +34,12 @@ fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
 }
 
 /// The service and the revision it runs.
-struct Live {
-    service: Service,
-    revision: Revision,
+pub(crate) struct Live {
+    pub(crate) service: Service,
+    pub(crate) revision: Revision,
 }
 
-async fn live(ecs: &Ecs, target: &ServiceArgs) -> Result<Live, Failure> {
+pub(crate) async fn live(ecs: &Ecs, target: &ServiceArgs) -> Result<Live, Failure> {
     let service = ecs
         .describe_service(&target.cluster, &target.service)
         .await?
@@ -83,13 +85,13 @@ async fn latest_template(ecs: &Ecs, family: &str) -> Result<Revision, Failure> {
 }
 
 /// What a deploy registers, and from what.
-struct Rendered {
-    live: Live,
-    template: Revision,
-    request: Map<String, Json>,
+pub(crate) struct Rendered {
+    pub(crate) live: Live,
+    pub(crate) template: Revision,
+    pub(crate) request: Map<String, Json>,
 }
 
-async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rendered, Failure> {
+pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rendered, Failure> {
     let live = live(ecs, &args.target).await?;
     let family = template_family(args.template.as_deref(), &live.revision)?;
     let template = latest_template(ecs, &family).await?;
@@ -231,64 +233,6 @@ pub(crate) async fn diff(ecs: &Ecs, args: &RenderArgs) -> ExitCode {
     )
 }
 
-/// Waits for the rollout of `arn`; the exit code says how it ended.
-async fn wait_for(
-    ecs: &Ecs,
-    target: &ServiceArgs,
-    arn: &str,
-    wait: &WaitArgs,
-) -> Result<(ExitCode, String), Failure> {
-    let deadline = Instant::now() + wait.timeout;
-    let mut progress = Progress::new();
-    loop {
-        let service = ecs
-            .describe_service(&target.cluster, &target.service)
-            .await?
-            .ok_or_else(|| bad(format!("service {:?} disappeared", target.service)))?;
-        let outcome = match service.rollout_of(arn) {
-            RolloutStatus::Completed => Some((ExitCode::Success, "rollout completed".to_string())),
-            RolloutStatus::Failed { reason, primary } => Some((
-                ExitCode::RolloutFailed,
-                format!("rollout failed ({reason}); the service runs {primary}"),
-            )),
-            RolloutStatus::Replaced { primary } => Some((
-                ExitCode::RolloutFailed,
-                format!("the service was rolled back or redeployed: it runs {primary}, not {arn}"),
-            )),
-            RolloutStatus::InProgress {
-                running,
-                desired,
-                state,
-            } => {
-                progress.update(&format!(
-                    "waiting: {state}, {running}/{desired} tasks running on {arn}"
-                ));
-                None
-            }
-        };
-        if let Some(outcome) = outcome {
-            progress.finish();
-            return Ok(outcome);
-        }
-        if Instant::now() >= deadline {
-            progress.finish();
-            return Ok((
-                ExitCode::Timeout,
-                format!(
-                    "the rollout of {arn} did not finish within {}",
-                    humantime::format_duration(wait.timeout)
-                ),
-            ));
-        }
-        tokio::time::sleep(
-            wait.poll_interval
-                .min(deadline.saturating_duration_since(Instant::now()))
-                .max(Duration::from_millis(10)),
-        )
-        .await;
-    }
-}
-
 fn result_line(output: Output, result: &Json) {
     match output {
         Output::Json => println!("{result}"),
@@ -299,28 +243,63 @@ fn result_line(output: Output, result: &Json) {
     }
 }
 
+/// ecstpl drives deployments of the ECS deployment controller only; what to do otherwise.
+pub(crate) fn refuse_other_controllers(service: &Service) -> Result<(), Failure> {
+    match service.deployment_controller.as_str() {
+        "ECS" => Ok(()),
+        "CODE_DEPLOY" => Err(bad(format!(
+            "service {:?} uses the CODE_DEPLOY deployment controller, which ecstpl does not drive; nothing was registered. Deploy through CodeDeploy (for example aws-actions/amazon-ecs-deploy-task-definition with a codedeploy-appspec) with the revision `ecstpl render` prints, or move the service to the ECS controller: its BLUE_GREEN, LINEAR and CANARY strategies are what ecstpl follows",
+            service.name
+        ))),
+        other => Err(bad(format!(
+            "service {:?} uses the {other} deployment controller: its tasks are placed by your own controller through task sets, which ecstpl does not drive; nothing was registered. Give that controller the revision `ecstpl render` prints",
+            service.name
+        ))),
+    }
+}
+
+/// The deployment result fields `--output json` prints and the step summary shows.
+fn deployment_fields(followed: &Followed, started: Option<&str>) -> Json {
+    let mut fields = followed.json();
+    if fields["service_deployment_arn"].is_null()
+        && let Some(arn) = started
+    {
+        fields["service_deployment_arn"] = Json::from(arn);
+    }
+    fields
+}
+
 pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
     finish(async {
         let rendered = render_request(ecs, &args.render).await?;
+        refuse_other_controllers(&rendered.live.service)?;
         let target = &args.render.target;
         let registered = ecs.register_task_definition(&rendered.request).await?;
         let arn = registered.arn().to_string();
         eprintln!("registered {} from template {}", registered.family_revision(), rendered.template.family_revision());
-        ecs.update_service_task_definition(&target.cluster, &target.service, &arn).await?;
-        eprintln!("service {} now set to {}", target.service, registered.family_revision());
-        let (code, message) = if args.wait.no_wait {
-            (ExitCode::Success, "not waiting (--no-wait)".to_string())
+        let since = follow::epoch_now();
+        let started = ecs.update_service_task_definition(&target.cluster, &target.service, &arn).await?;
+        eprintln!(
+            "service {} now set to {}{}",
+            target.service,
+            registered.family_revision(),
+            started.as_deref().map(|d| format!(" (deployment {d})")).unwrap_or_default()
+        );
+        let followed = if args.wait.no_wait {
+            Followed::new(ExitCode::Success, "not waiting (--no-wait)")
         } else {
-            wait_for(ecs, target, &arn, &args.wait).await?
+            follow::follow(ecs, target, started.clone(), &arn, since, &args.wait, Expect::Deployed).await?
         };
+        let code = followed.code;
         if code == ExitCode::Success
             && let Some(keep) = args.prune_keep {
                 prune(ecs, &registered, keep).await?;
             }
         let images = taskdef::images(&registered.task_definition);
-        let result = json!({
+        let message = &followed.message;
+        let mut result = json!({
             "result": if code == ExitCode::Success { "deployed" } else { "failed" },
-            "exit_code": code as i32,
+            "exit_code": code.code(),
             "message": format!("{}: {message}", registered.family_revision()),
             "cluster": target.cluster, "service": target.service,
             "task_definition_arn": arn,
@@ -328,12 +307,14 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
             "template": rendered.template.family_revision(),
             "images": images,
         });
+        merge(&mut result, deployment_fields(&followed, started.as_deref()));
         result_line(args.wait.output, &result);
         report::step_summary(&format!(
-            "### ecstpl deploy: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| revision | `{}` |\n| template | `{}` |\n| images | {} |\n| result | {message} |\n",
+            "### ecstpl deploy: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| revision | `{}` |\n| template | `{}` |\n| images | {} |\n{}| result | {message} |\n",
             if code == ExitCode::Success { "✅ deployed" } else { "❌ failed" },
             target.cluster, target.service, registered.family_revision(), rendered.template.family_revision(),
             images.iter().map(|(c, i)| format!("`{c}`=`{i}`")).collect::<Vec<_>>().join(", "),
+            followed.summary_rows(),
         ));
         if code != ExitCode::Success {
             eprintln!("ecstpl: error: {message}");
@@ -341,6 +322,12 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
         Ok(code)
     }
     .await)
+}
+
+fn merge(into: &mut Json, fields: Json) {
+    if let (Some(into), Json::Object(fields)) = (into.as_object_mut(), fields) {
+        into.extend(fields);
+    }
 }
 
 /// Deregisters ecstpl's own deploy-family revisions beyond the newest `keep` (never the one
@@ -385,11 +372,23 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         };
         let rollout = live.service.primary().and_then(|d| d.rollout_state.clone()).unwrap_or_else(|| "UNKNOWN".into());
         let images = taskdef::images(&live.revision.task_definition);
+        // The deployment in progress, where the endpoint has the service deployments API.
+        let ongoing = match ecs.ongoing_deployment(&args.target.cluster, &args.target.service).await {
+            Ok(ongoing) => ongoing,
+            Err(err) if err.is_unknown_operation() => None,
+            Err(err) => return Err(err.into()),
+        };
+        let pause = ongoing.as_ref().and_then(|d| d.pause().cloned());
         let result = json!({
             "cluster": args.target.cluster, "service": args.target.service,
             "live": live.revision.family_revision(), "live_arn": live.revision.arn(),
             "template": rendered_from, "latest_template": latest.as_ref().map(Revision::family_revision),
             "in_sync": in_sync, "images": images, "rollout_state": rollout, "drift": drift,
+            "deployment": ongoing.as_ref().map(|d| json!({
+                "service_deployment_arn": d.arn, "status": d.status, "strategy": d.strategy,
+                "lifecycle_stage": d.lifecycle_stage,
+                "pause": pause.as_ref().map(|h| json!({"hook_id": h.id, "expires_at": h.expires_at, "timeout_action": h.timeout_action})),
+            })),
         });
         match args.output {
             Output::Json => println!("{result}"),
@@ -400,6 +399,22 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
                 println!("latest template:  {}", latest.as_ref().map_or("(unknown)".into(), Revision::family_revision));
                 println!("in sync:          {}", if in_sync { "yes" } else { "no: run ecstpl deploy to roll the template out" });
                 println!("rollout:          {rollout}");
+                if let Some(deployment) = &ongoing {
+                    println!(
+                        "deployment:       {} {} {}{}",
+                        deployment.strategy,
+                        deployment.status,
+                        deployment.lifecycle_stage.as_deref().unwrap_or(""),
+                        if deployment.arn.is_empty() { String::new() } else { format!(" ({})", deployment.arn) }
+                    );
+                }
+                if let Some(pause) = &pause {
+                    println!(
+                        "paused:           lifecycle hook {}{}; run ecstpl continue (or continue --rollback)",
+                        pause.id,
+                        pause.expires_at.map(|t| format!(", expires {}", humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(t.max(0.0))))).unwrap_or_default()
+                    );
+                }
                 for (container, image) in &images {
                     println!("image:            {container} = {image}");
                 }
@@ -413,10 +428,56 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
     .await)
 }
 
+/// The deployment in progress, or None (also when the endpoint has no such API).
+async fn ongoing(
+    ecs: &Ecs,
+    target: &ServiceArgs,
+) -> Result<Option<aws::ServiceDeployment>, Failure> {
+    match ecs
+        .ongoing_deployment(&target.cluster, &target.service)
+        .await
+    {
+        Ok(ongoing) => Ok(ongoing),
+        Err(err) if err.is_unknown_operation() => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
 pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
     finish(
         async {
             let live = live(ecs, &args.target).await?;
+            refuse_other_controllers(&live.service)?;
+            // A deployment in progress is stopped with a rollback (unless --to names a revision).
+            if args.to.is_none()
+                && let Some(deployment) = ongoing(ecs, &args.target).await?
+            {
+                if !deployment.status.starts_with("ROLLBACK") {
+                    ecs.stop_service_deployment(&deployment.arn).await?;
+                }
+                eprintln!("stopping deployment {} with a rollback", deployment.arn);
+                let followed = if args.wait.no_wait {
+                    Followed::new(ExitCode::Success, "not waiting (--no-wait)")
+                } else {
+                    follow::follow(
+                        ecs,
+                        &args.target,
+                        Some(deployment.arn.clone()),
+                        "",
+                        follow::epoch_now(),
+                        &args.wait,
+                        Expect::RolledBack,
+                    )
+                    .await?
+                };
+                return Ok(rollback_result(
+                    args,
+                    &followed,
+                    Some(&deployment.arn),
+                    None,
+                    &live,
+                ));
+            }
             let family = live.revision.family().to_string();
             let target_arn = match &args.to {
                 Some(to) => {
@@ -448,30 +509,130 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
                         })?
                 }
             };
-            ecs.update_service_task_definition(
-                &args.target.cluster,
-                &args.target.service,
-                &target_arn,
-            )
-            .await?;
+            let since = follow::epoch_now();
+            let started = ecs
+                .update_service_task_definition(
+                    &args.target.cluster,
+                    &args.target.service,
+                    &target_arn,
+                )
+                .await?;
             eprintln!("service {} set back to {target_arn}", args.target.service);
-            let (code, message) = if args.wait.no_wait {
-                (ExitCode::Success, "not waiting (--no-wait)".to_string())
+            let followed = if args.wait.no_wait {
+                Followed::new(ExitCode::Success, "not waiting (--no-wait)")
             } else {
-                wait_for(ecs, &args.target, &target_arn, &args.wait).await?
+                follow::follow(
+                    ecs,
+                    &args.target,
+                    started.clone(),
+                    &target_arn,
+                    since,
+                    &args.wait,
+                    Expect::Deployed,
+                )
+                .await?
             };
-            let result = json!({
-                "result": if code == ExitCode::Success { "rolled back" } else { "failed" },
-                "exit_code": code as i32,
-                "message": format!("{target_arn}: {message}"),
-                "task_definition_arn": target_arn,
-                "previous_task_definition_arn": live.revision.arn(),
+            Ok(rollback_result(
+                args,
+                &followed,
+                started.as_deref(),
+                Some(&target_arn),
+                &live,
+            ))
+        }
+        .await,
+    )
+}
+
+fn rollback_result(
+    args: &RollbackArgs,
+    followed: &Followed,
+    deployment: Option<&str>,
+    target_arn: Option<&str>,
+    live: &Live,
+) -> ExitCode {
+    let code = followed.code;
+    let message = &followed.message;
+    let what = target_arn.map_or_else(
+        || format!("deployment {}", deployment.unwrap_or_default()),
+        str::to_string,
+    );
+    let mut result = json!({
+        "result": if code == ExitCode::Success { "rolled back" } else { "failed" },
+        "exit_code": code.code(),
+        "message": format!("{what}: {message}"),
+        "task_definition_arn": target_arn,
+        "previous_task_definition_arn": live.revision.arn(),
+    });
+    merge(&mut result, deployment_fields(followed, deployment));
+    result_line(args.wait.output, &result);
+    report::step_summary(&format!(
+        "### ecstpl rollback: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| to | `{what}` |\n{}| result | {message} |\n",
+        if code == ExitCode::Success {
+            "✅ rolled back"
+        } else {
+            "❌ failed"
+        },
+        args.target.cluster,
+        args.target.service,
+        followed.summary_rows()
+    ));
+    if code != ExitCode::Success {
+        eprintln!("ecstpl: error: {message}");
+    }
+    code
+}
+
+pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitCode {
+    finish(
+        async {
+            let live = live(ecs, &args.target).await?;
+            refuse_other_controllers(&live.service)?;
+            let deployment = match ecs.ongoing_deployment(&args.target.cluster, &args.target.service).await {
+                Ok(Some(deployment)) => deployment,
+                Ok(None) => return Err(bad(format!("no deployment of service {:?} is in progress, so none is paused", args.target.service))),
+                Err(err) if err.is_unknown_operation() => {
+                    return Err(bad("this ECS endpoint has no service deployments API, so no deployment can be paused"));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let Some(hook) = deployment.pause().cloned() else {
+                return Err(bad(format!(
+                    "deployment {} is {}{}, not paused at a PAUSE lifecycle hook",
+                    deployment.arn,
+                    deployment.status,
+                    deployment.lifecycle_stage.as_deref().map(|s| format!(" at {s}")).unwrap_or_default()
+                )));
+            };
+            ecs.continue_service_deployment(&deployment.arn, &hook.id, args.rollback).await?;
+            eprintln!(
+                "{} deployment {} at lifecycle hook {}",
+                if args.rollback { "rolling back" } else { "continued" },
+                deployment.arn,
+                hook.id
+            );
+            let expect = if args.rollback { Expect::RolledBack } else { Expect::Deployed };
+            let followed = if args.wait.no_wait {
+                Followed::new(ExitCode::Success, "not waiting (--no-wait)")
+            } else {
+                follow::follow(ecs, &args.target, Some(deployment.arn.clone()), "", follow::epoch_now(), &args.wait, expect).await?
+            };
+            let code = followed.code;
+            let mut result = json!({
+                "result": match (code == ExitCode::Success, args.rollback) {
+                    (true, false) => "continued",
+                    (true, true) => "rolled back",
+                    (false, _) => "failed",
+                },
+                "exit_code": code.code(),
+                "message": format!("deployment {}: {}", deployment.arn, followed.message),
+                "hook_id": hook.id,
             });
+            merge(&mut result, deployment_fields(&followed, Some(&deployment.arn)));
             result_line(args.wait.output, &result);
-            report::step_summary(&format!(
-                "### ecstpl rollback\n\n`{}/{}` → `{target_arn}`: {message}\n",
-                args.target.cluster, args.target.service
-            ));
+            if code != ExitCode::Success {
+                eprintln!("ecstpl: error: {}", followed.message);
+            }
             Ok(code)
         }
         .await,

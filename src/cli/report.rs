@@ -6,11 +6,27 @@ use std::io::{IsTerminal, Write};
 /// The documented exit codes (see `ecstpl --help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitCode {
-    Success = 0,
-    BadInput = 2,
-    Aws = 3,
-    RolloutFailed = 4,
-    Timeout = 5,
+    Success,
+    BadInput,
+    Aws,
+    RolloutFailed,
+    Timeout,
+    /// `ecstpl run`: the exit code of the task's container.
+    Task(u8),
+}
+
+impl ExitCode {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitCode::Success => 0,
+            ExitCode::BadInput => 2,
+            ExitCode::Aws => 3,
+            ExitCode::RolloutFailed => 4,
+            ExitCode::Timeout => 5,
+            ExitCode::Task(code) => code,
+        }
+    }
 }
 
 /// Prints an error and returns its exit code.
@@ -45,6 +61,17 @@ impl Progress {
         }
         let _ = stderr.flush();
         self.last = line.to_string();
+    }
+
+    /// A line that stays (a pause, say), printed above the updating line.
+    pub(crate) fn note(&mut self, line: &str) {
+        let mut stderr = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(stderr, "\r\x1b[2K{line}\n{}", self.last);
+        } else {
+            let _ = writeln!(stderr, "{line}");
+        }
+        let _ = stderr.flush();
     }
 
     pub(crate) fn finish(&mut self) {

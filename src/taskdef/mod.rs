@@ -22,6 +22,7 @@ pub use self::document::{
 pub use self::normalize::{
     containers_equivalent, normalize_container, normalize_containers, normalize_task_definition,
 };
+pub(crate) use self::render::containers;
 pub use self::render::{differences, drift, images, render, task_definitions_equivalent};
 pub use self::size::{normalize_cpu, normalize_memory, validate_fargate_size};
 pub use self::state::{

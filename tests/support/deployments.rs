@@ -55,6 +55,8 @@ pub enum Scenario {
     },
     /// A lifecycle hook (Lambda) at `stage` fails.
     FailHook { stage: &'static str },
+    /// An alarm triggers at `stage` and the rollback itself fails.
+    RollbackFails { stage: &'static str },
 }
 
 /// How tasks started by RunTask end.
@@ -117,6 +119,8 @@ struct Deployment {
     paused_at: Vec<usize>,
     configuration: Value,
     desired: i64,
+    /// The rollback ends ROLLBACK_FAILED.
+    rollback_fails: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -349,6 +353,7 @@ impl Simulator {
             paused_at: Vec::new(),
             configuration,
             desired: service.desired,
+            rollback_fails: false,
         };
         service.deployments.push(arn.clone());
         self.revisions.insert(revision, task_definition);
@@ -428,6 +433,13 @@ impl Simulator {
                         }
                         return;
                     }
+                    (Scenario::RollbackFails { stage: at }, Some(name)) if *at == name => {
+                        deployment.alarms = "TRIGGERED";
+                        deployment.triggered_alarms = vec!["health".to_string()];
+                        Self::roll_back(deployment, "CloudWatch alarm health went into ALARM.");
+                        deployment.rollback_fails = true;
+                        return;
+                    }
                     (Scenario::FailHook { stage: at }, Some(name)) if *at == name => {
                         deployment.hooks = vec![Hook {
                             id: format!("ecs-lambda-{}", deployment.observations),
@@ -503,7 +515,11 @@ impl Simulator {
                 deployment.status = "ROLLBACK_IN_PROGRESS";
             }
             "ROLLBACK_IN_PROGRESS" => {
-                deployment.status = "ROLLBACK_SUCCESSFUL";
+                deployment.status = if deployment.rollback_fails {
+                    "ROLLBACK_FAILED"
+                } else {
+                    "ROLLBACK_SUCCESSFUL"
+                };
                 deployment.finished_at = Some(now());
             }
             _ => {}
