@@ -10,9 +10,9 @@ use support::{Moto, Workspace, repo_root, terraform_binaries};
 fn docs_are_generated_from_the_current_schemas() {
     let docs = repo_root().join("docs");
     let mut stale = Vec::new();
-    let mut docs = ecstpl::provider::docs::registry_docs();
-    docs.push(("guides/cli.md".into(), ecstpl::cli::reference()));
-    for (path, expected) in docs {
+    let mut generated = ecstpl::provider::docs::registry_docs();
+    generated.push(("guides/cli.md".into(), ecstpl::cli::reference()));
+    for (path, expected) in generated {
         let actual = std::fs::read_to_string(docs.join(&path)).unwrap_or_default();
         if actual != expected {
             stale.push(path);
