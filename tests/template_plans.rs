@@ -373,9 +373,10 @@ async fn a_failure_after_registering_keeps_the_new_revision_in_state() {
     workspace.write("main.tf", &retries_once("a"));
     workspace.apply(&[]);
     // Deregistering the superseded revision fails; the new revision exists all the same.
+    // max_retries = 1: two failed attempts, and the fault is over.
     proxy.inject(Fault::ServerError {
         operation: Some("DeregisterTaskDefinition".into()),
-        times: 10,
+        times: 2,
     });
     workspace.write("main.tf", &retries_once("b"));
     let output = workspace.apply(&[]);
@@ -390,10 +391,33 @@ async fn a_failure_after_registering_keeps_the_new_revision_in_state() {
     assert_eq!(
         status(&ecs, "web-template:1").await,
         "ACTIVE",
-        "left for the next update to clean up"
+        "left for the next apply to clean up"
     );
     let state = workspace.run(&["state", "show", "-no-color", "ecstpl_template.web"]);
     assert!(state.stdout.contains("web-template:2"), "{}", state.stdout);
+    // The failed clean-up is kept and planned: the next apply retries it, registering nothing.
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 2, "{}", output.combined());
+    assert!(
+        output.stdout.contains("pending_deregistration")
+            && output
+                .stdout
+                .contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        output.stdout
+    );
+    proxy.clear();
+    workspace.apply(&[]);
+    assert!(
+        !proxy
+            .calls()
+            .iter()
+            .any(|op| op == "RegisterTaskDefinition"),
+        "{:?}",
+        proxy.calls()
+    );
+    assert_eq!(status(&ecs, "web-template:1").await, "INACTIVE");
+    assert_eq!(status(&ecs, "web-template:2").await, "ACTIVE");
     let (code, output) = workspace.plan_detailed_exitcode(&[]);
     assert_eq!(code, 0, "{}", output.combined());
 }
@@ -515,6 +539,17 @@ fn throttled_registrations_are_retried_with_backoff() {
         proxy.injected(),
         3,
         "three throttled attempts, then success"
+    );
+    let registrations = proxy
+        .calls()
+        .iter()
+        .filter(|op| *op == "RegisterTaskDefinition")
+        .count();
+    assert_eq!(
+        registrations,
+        4,
+        "three throttled attempts and one that succeeded: {:?}",
+        proxy.calls()
     );
     eprintln!(
         "apply with 3 throttled registrations took {:?}",

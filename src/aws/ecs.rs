@@ -13,6 +13,8 @@ use crate::aws::raw::RawJson;
 #[derive(Clone, Debug)]
 pub struct Ecs {
     pub(super) client: aws_sdk_ecs::Client,
+    /// Attempts of a call, the first included (registration retries on its own).
+    max_attempts: u32,
 }
 
 /// A registered task definition revision: the ECS API's JSON plus its tags.
@@ -178,7 +180,14 @@ fn is_missing_task_definition(err: &AwsError) -> bool {
 
 impl Ecs {
     pub fn from_client(client: aws_sdk_ecs::Client) -> Ecs {
-        Ecs { client }
+        Ecs::from_client_with_attempts(client, crate::aws::settings::DEFAULT_MAX_RETRIES + 1)
+    }
+
+    pub fn from_client_with_attempts(client: aws_sdk_ecs::Client, max_attempts: u32) -> Ecs {
+        Ecs {
+            client,
+            max_attempts: max_attempts.max(1),
+        }
     }
 
     pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Ecs {
@@ -187,10 +196,78 @@ impl Ecs {
 
     /// Registers a revision from RegisterTaskDefinition input in ECS API JSON (`family`,
     /// `containerDefinitions`, `cpu`, …, `tags` as `[{key, value}]`), sent verbatim.
+    ///
+    /// RegisterTaskDefinition is not idempotent and has no client token: when an attempt fails
+    /// in a way that may have reached ECS (a 5xx, a reset, no answer), the revision may exist.
+    /// So the SDK does not retry this call; before each retry, and after the last failure, the
+    /// family's newest revision is checked, and when it is exactly what was sent (same
+    /// definition, same tags) it is adopted instead of registering a twin.
     pub async fn register_task_definition(
         &self,
         request: &Map<String, Json>,
     ) -> Result<Revision, AwsError> {
+        let deadline = std::time::Instant::now() + crate::aws::settings::OPERATION_TIMEOUT;
+        let mut attempt = 1;
+        loop {
+            let err = match self.register_once(request).await {
+                Ok(revision) => return Ok(revision),
+                Err(err) => err,
+            };
+            if !err.is_retryable() {
+                return Err(err);
+            }
+            let last = attempt >= self.max_attempts || std::time::Instant::now() >= deadline;
+            match self.find_twin(request).await {
+                Ok(Some(twin)) => {
+                    tracing::info!(arn = %twin.arn(), attempt, "a registration whose answer was lost had reached ECS; adopting it");
+                    return Ok(twin);
+                }
+                Ok(None) => {}
+                Err(check) => {
+                    tracing::info!(%check, "could not look for a registration that may have landed")
+                }
+            }
+            if last {
+                return Err(err);
+            }
+            // Standard backoff with full jitter, as the SDK's standard retry mode does.
+            let cap = std::time::Duration::from_millis(500)
+                .saturating_mul(1 << (attempt - 1).min(6))
+                .min(std::time::Duration::from_secs(20));
+            let backoff = cap.mul_f64(fastrand::f64());
+            tokio::time::sleep(
+                backoff.min(deadline.saturating_duration_since(std::time::Instant::now())),
+            )
+            .await;
+            attempt += 1;
+        }
+    }
+
+    /// The family's newest revision when it is ACTIVE and exactly what `request` registers
+    /// (the definition as ECS means it, and the same tags): a registration that already landed.
+    pub async fn find_twin(
+        &self,
+        request: &Map<String, Json>,
+    ) -> Result<Option<Revision>, AwsError> {
+        let Some(family) = request.get("family").and_then(Json::as_str) else {
+            return Ok(None);
+        };
+        let Some(newest) = self.describe_task_definition(family).await? else {
+            return Ok(None);
+        };
+        let tags = request
+            .get("tags")
+            .and_then(Json::as_array)
+            .map(|tags| tags_from_json(tags))
+            .unwrap_or_default();
+        let same = newest.is_active()
+            && newest.family() == family
+            && newest.tags == tags
+            && crate::taskdef::task_definitions_equivalent(&newest.task_definition, request);
+        Ok(same.then_some(newest))
+    }
+
+    async fn register_once(&self, request: &Map<String, Json>) -> Result<Revision, AwsError> {
         const OPERATION: &str = "RegisterTaskDefinition";
         let body = serde_json::to_vec(request)
             .map_err(|err| AwsError::Config(format!("{OPERATION}: {err}")))?;
@@ -207,6 +284,10 @@ impl Ecs {
             .set_container_definitions(Some(Vec::new()))
             .customize()
             .interceptor(raw)
+            .config_override(
+                aws_sdk_ecs::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .map_err(|err| AwsError::from_sdk(OPERATION, err))?;

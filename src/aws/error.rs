@@ -2,6 +2,7 @@
 //! credentials: only what the service or the transport said.
 
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
@@ -21,19 +22,48 @@ pub enum AwsError {
     Transport { operation: String, message: String },
     #[error("{operation}: unexpected response: {message}")]
     InvalidResponse { operation: String, message: String },
+    #[error("{operation}: HTTP {status} without an ECS error: {body}")]
+    Http {
+        operation: String,
+        status: u16,
+        body: String,
+    },
+}
+
+/// The start of a response body, on one line, for an error message.
+fn body_start(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.is_empty() {
+        return "(empty body)".into();
+    }
+    let mut start: String = line.chars().take(200).collect();
+    if start.len() < line.len() {
+        start.push('…');
+    }
+    start
 }
 
 impl AwsError {
-    pub(crate) fn from_sdk<E, R>(operation: &str, err: SdkError<E, R>) -> Self
+    pub(crate) fn from_sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let operation = operation.to_string();
         match &err {
             SdkError::ServiceError(service) => {
                 let inner = service.err();
-                let code = inner.code().unwrap_or("Unknown").to_string();
+                let raw = service.raw();
+                let status = raw.status().as_u16();
+                let Some(code) = inner.code() else {
+                    // Not an ECS error document (a proxy's HTML page, say): say what came back.
+                    return AwsError::Http {
+                        operation,
+                        status,
+                        body: body_start(raw.body().bytes().unwrap_or_default()),
+                    };
+                };
+                let code = code.to_string();
                 let message = inner.message().unwrap_or_default().to_string();
                 if is_throttling(&code) {
                     AwsError::Throttled { operation, message }
@@ -75,6 +105,24 @@ impl AwsError {
         }
     }
 
+    /// Whether another attempt may succeed: throttling, 5xx, transport errors and timeouts.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AwsError::Throttled { .. } | AwsError::Transport { .. } => true,
+            AwsError::Http { status, .. } => *status >= 500 || *status == 429,
+            AwsError::Service { code, .. } => {
+                matches!(
+                    code.as_str(),
+                    "ServerException"
+                        | "ServiceUnavailableException"
+                        | "InternalFailure"
+                        | "ServiceUnavailable"
+                )
+            }
+            AwsError::InvalidResponse { .. } | AwsError::Config(_) => false,
+        }
+    }
+
     /// ECS's code, when ECS answered with an error.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -110,6 +158,16 @@ fn source_chain(err: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_that_is_no_ecs_error_is_shown_in_short() {
+        assert_eq!(
+            body_start(b"<html>\n<title>500 Internal Server Error</title></html>"),
+            "<html> <title>500 Internal Server Error</title></html>"
+        );
+        assert_eq!(body_start(b""), "(empty body)");
+        assert!(body_start(&[b'x'; 500]).ends_with('…'));
+    }
 
     #[test]
     fn throttling_codes_are_recognised() {

@@ -7,7 +7,8 @@ mod deployments;
 mod ecs;
 mod error;
 mod raw;
-mod settings;
+mod retry_log;
+pub(crate) mod settings;
 mod templates;
 
 pub use self::deployments::{Hook, Outcome, RunSettings, ServiceDeployment, Task};

@@ -38,9 +38,17 @@ pub struct AssumeRole {
     pub duration: Option<Duration>,
 }
 
-/// Retries unless told otherwise: ECS throttles RegisterTaskDefinition to about one call a
-/// second per account, so a fleet of CI jobs must back off rather than fail.
-const DEFAULT_MAX_RETRIES: u32 = 10;
+/// Retries unless told otherwise: enough to ride out ECS's throttling (RegisterTaskDefinition
+/// sustains about one call a second per account, so a fleet of CI jobs must back off rather
+/// than fail), few enough that an unreachable endpoint fails within [`OPERATION_TIMEOUT`].
+pub const DEFAULT_MAX_RETRIES: u32 = 8;
+
+/// How long one ECS call may take, retries and backoff included: an endpoint that is down or
+/// never answers fails in well under a minute.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(45);
+/// One attempt: ECS answers in well under a second; a registration in a few.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Ecs {
     /// A client for `settings`. Makes no network call: credentials resolve on first use.
@@ -55,8 +63,10 @@ impl Ecs {
             .with_initial_backoff(Duration::from_millis(500))
             .with_max_backoff(Duration::from_secs(20));
         let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .operation_attempt_timeout(Duration::from_secs(60))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(ATTEMPT_TIMEOUT)
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(OPERATION_TIMEOUT)
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
@@ -111,13 +121,15 @@ impl Ecs {
                 "no AWS region: set `region` in the provider block, or AWS_REGION".into(),
             ));
         }
-        let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config);
+        let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config)
+            .interceptor(crate::aws::retry_log::RetryLog);
         if let Some(endpoint) = &settings.ecs_endpoint {
             ecs_config = ecs_config.endpoint_url(endpoint.clone());
         }
-        Ok(Ecs::from_client(aws_sdk_ecs::Client::from_conf(
-            ecs_config.build(),
-        )))
+        Ok(Ecs::from_client_with_attempts(
+            aws_sdk_ecs::Client::from_conf(ecs_config.build()),
+            retries.saturating_add(1),
+        ))
     }
 }
 

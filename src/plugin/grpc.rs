@@ -381,17 +381,11 @@ impl pb::provider_server::Provider for ProviderService {
         })();
         let applied = match decoded {
             Ok(apply_request) => {
-                let prior = apply_request.prior_state.clone();
                 let planned = apply_request.planned_state.clone();
-                let apply = resource.implementation.apply(apply_request);
-                // Cancelling mid-apply keeps the prior state: whatever the API did is re-read next run.
-                let mut applied = self
-                    .unless_stopped(apply, |diagnostics| framework::ApplyResponse {
-                        new_state: prior,
-                        private: Vec::new(),
-                        diagnostics,
-                    })
-                    .await;
+                // An apply is not cancelled by StopProvider: a write that may have reached the
+                // API must end in state, so the in-flight calls finish (each is time-bounded)
+                // and Terraform, which waits for them after an interrupt, records the result.
+                let mut applied = resource.implementation.apply(apply_request).await;
                 if !applied.diagnostics.has_errors() {
                     let problems =
                         crate::plugin::plan::check_applied(&planned, &mut applied.new_state);

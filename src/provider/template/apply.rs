@@ -11,6 +11,7 @@ use crate::plugin::path::AttributePath;
 use crate::plugin::value::Value;
 use crate::provider::template::attrs::*;
 use crate::provider::template::plan::planned_tags_all;
+use crate::provider::template::private::Private;
 use crate::provider::template::read::set_identity;
 use crate::provider::template::request;
 use crate::provider::values;
@@ -43,26 +44,67 @@ pub(crate) async fn apply(
         );
     }
     let planned = &planned;
+    let mut private = Private::parse(&request.planned_private);
+    response.private = request.planned_private.clone();
     let registers = prior.is_null() || values::is_unknown(planned, ARN);
-    if registers {
+    let mut state = if registers {
         match register(ecs, planned).await {
             Ok(revision) => {
                 let mut state = planned.clone();
                 set_identity(&mut state, &revision);
-                response.new_state = state;
+                private.contract_tags_missing = false;
                 if !prior.is_null() {
-                    supersede(ecs, planned, revision.arn(), &mut response.diagnostics).await;
+                    let mut failed =
+                        supersede(ecs, planned, revision.arn(), &mut response.diagnostics).await;
+                    let earlier = std::mem::take(&mut private.pending_deregistration);
+                    failed.extend(retry_pending(ecs, earlier, &mut response.diagnostics).await);
+                    private.pending_deregistration = failed;
                 }
+                state
             }
-            Err(diags) => response.diagnostics.extend(diags),
+            Err(diags) => {
+                response.diagnostics.extend(diags);
+                return response;
+            }
         }
     } else {
-        let untagged = request.planned_private == PRIVATE_NEEDS_CONTRACT_TAGS;
-        match retag(ecs, prior, planned, untagged).await {
-            Ok(()) => response.new_state = planned.clone(),
-            Err(diags) => response.diagnostics.extend(diags),
+        match retag(ecs, prior, planned, private.contract_tags_missing).await {
+            Ok(()) => {
+                private.contract_tags_missing = false;
+                let earlier = std::mem::take(&mut private.pending_deregistration);
+                private.pending_deregistration =
+                    retry_pending(ecs, earlier, &mut response.diagnostics).await;
+                planned.clone()
+            }
+            Err(diags) => {
+                response.diagnostics.extend(diags);
+                return response;
+            }
         }
+    };
+    private.pending_deregistration.sort();
+    private.pending_deregistration.dedup();
+    // Planned unknown when a retry was due (or on create): what is left is known now. When it
+    // was planned known, a clean-up that failed in this apply stays in private state and the
+    // next plan shows the retry.
+    if state
+        .get_attr(PENDING_DEREGISTRATION)
+        .is_none_or(Value::is_unknown)
+    {
+        state.set_attr(
+            PENDING_DEREGISTRATION,
+            Value::List(
+                private
+                    .pending_deregistration
+                    .iter()
+                    .cloned()
+                    .map(Value::String)
+                    .collect(),
+            ),
+        );
     }
+    response.new_state = state;
+    response.private = private.to_bytes();
     response
 }
 
@@ -76,6 +118,16 @@ async fn register(ecs: &Ecs, planned: &Value) -> Result<Revision, Diagnostics> {
         );
         diags
     })?;
+    // A registration an interrupted run left behind (Terraform killed mid-apply) is adopted
+    // rather than registered a second time.
+    match ecs.find_twin(&input).await {
+        Ok(Some(twin)) => {
+            tracing::info!(arn = %twin.arn(), "adopting a template revision an earlier run registered");
+            return Ok(twin);
+        }
+        Ok(None) => {}
+        Err(err) => tracing::info!(%err, "could not look for an earlier registration"),
+    }
     let revision = ecs.register_task_definition(&input).await.map_err(|err| {
         Diagnostics::single_error("Could not register the template revision", err.to_string())
     })?;
@@ -85,10 +137,16 @@ async fn register(ecs: &Ecs, planned: &Value) -> Result<Revision, Diagnostics> {
 
 /// After an update registered `new_arn`, superseded template revisions of the family are
 /// deregistered (all but the newest `keep_superseded_revisions`), but only ecstpl's own
-/// template revisions: never one somebody else registered into the family.
-async fn supersede(ecs: &Ecs, planned: &Value, new_arn: &str, diags: &mut Diagnostics) {
+/// template revisions: never one somebody else registered into the family. Returns those that
+/// stayed ACTIVE because a call failed (kept for the next apply to retry).
+async fn supersede(
+    ecs: &Ecs,
+    planned: &Value,
+    new_arn: &str,
+    diags: &mut Diagnostics,
+) -> Vec<String> {
     if values::boolean(planned, DEREGISTER_SUPERSEDED) == Some(false) {
-        return;
+        return Vec::new();
     }
     let keep = values::integer(planned, KEEP_SUPERSEDED_REVISIONS)
         .and_then(|n| usize::try_from(n).ok())
@@ -98,19 +156,47 @@ async fn supersede(ecs: &Ecs, planned: &Value, new_arn: &str, diags: &mut Diagno
         .prune(&family, aws::contract::ROLE_TEMPLATE, keep, new_arn)
         .await
     {
-        Ok(pruned) => {
-            for (arn, err) in pruned.failed {
+        Ok(pruned) => pruned
+            .failed
+            .into_iter()
+            .map(|(arn, err)| {
                 diags.warning(
                     "Could not deregister a superseded template revision",
-                    format!("{arn} stays ACTIVE: {err}"),
+                    format!("{arn} stays ACTIVE for now: {err}. The next apply retries it (pending_deregistration)."),
                 );
-            }
+                arn
+            })
+            .collect(),
+        Err(err) => {
+            diags.warning(
+                "Could not list superseded template revisions",
+                format!("They stay ACTIVE: {err}"),
+            );
+            Vec::new()
         }
-        Err(err) => diags.warning(
-            "Could not list superseded template revisions",
-            format!("They stay ACTIVE: {err}"),
-        ),
     }
+}
+
+/// Deregisters what an earlier apply could not; returns what is still pending.
+async fn retry_pending(ecs: &Ecs, pending: Vec<String>, diags: &mut Diagnostics) -> Vec<String> {
+    let mut left = Vec::new();
+    for arn in pending {
+        let result = match ecs.describe_task_definition(&arn).await {
+            Ok(Some(revision)) if revision.is_active() && revision.is_template() => {
+                ecs.deregister_task_definition(&arn).await
+            }
+            Ok(_) => Ok(()),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = result {
+            diags.warning(
+                "Could not deregister a superseded template revision",
+                format!("{arn} stays ACTIVE for now: {err}. The next apply retries it (pending_deregistration)."),
+            );
+            left.push(arn);
+        }
+    }
+    left
 }
 
 /// Brings the revision's tags from what `prior` says to what `planned` says; `untagged` when

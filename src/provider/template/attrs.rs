@@ -22,6 +22,7 @@ pub(crate) const KEEP_SUPERSEDED_REVISIONS: &str = "keep_superseded_revisions";
 pub(crate) const ARN: &str = "arn";
 pub(crate) const ARN_WITHOUT_REVISION: &str = "arn_without_revision";
 pub(crate) const REVISION: &str = "revision";
+pub(crate) const PENDING_DEREGISTRATION: &str = "pending_deregistration";
 
 // Blocks.
 pub(crate) const VOLUME: &str = "volume";
@@ -84,7 +85,3 @@ pub(crate) fn attribute_of_api_key(key: &str) -> Option<&'static str> {
         }
     })
 }
-
-/// Private state of a revision that lacks ecstpl's contract tags (imported, or a tag removed by
-/// hand): the next apply tags it in place.
-pub(crate) const PRIVATE_NEEDS_CONTRACT_TAGS: &[u8] = b"ecstpl:contract-tags-missing";

@@ -12,6 +12,7 @@
 mod apply;
 pub(crate) mod attrs;
 mod plan;
+mod private;
 mod read;
 mod request;
 mod schema;

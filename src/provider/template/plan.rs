@@ -9,6 +9,7 @@ use crate::plugin::framework::{PlanRequest, PlanResponse};
 use crate::plugin::plan::Semantics;
 use crate::plugin::value::Value;
 use crate::provider::template::attrs::*;
+use crate::provider::template::private::Private;
 use crate::provider::template::request;
 use crate::provider::values;
 use crate::taskdef;
@@ -77,12 +78,16 @@ pub(crate) fn modify_plan(
     let planned = &mut response.planned_state;
     planned.set_attr(ID, config.get_attr(FAMILY).cloned().unwrap_or(Value::Null));
     planned.set_attr(TAGS_ALL, planned_tags_all(config, default_tags));
+    let private = Private::parse(&request.prior_private);
     if new_version {
         tracing::debug!("plan registers a new template revision");
-    } else if request.prior_private == PRIVATE_NEEDS_CONTRACT_TAGS && !request.prior_state.is_null()
-    {
+    } else if private.contract_tags_missing && !request.prior_state.is_null() {
         // The revision lacks ecstpl's contract tags: an in-place tag update adds them.
         planned.set_attr(TAGS_ALL, Value::unknown());
+    }
+    if !private.pending_deregistration.is_empty() && !request.prior_state.is_null() {
+        // A clean-up that failed before is retried by this apply; what is left is known then.
+        planned.set_attr(PENDING_DEREGISTRATION, Value::unknown());
     }
 }
 
@@ -339,7 +344,11 @@ mod tests {
             prior(serde_json::json!({})),
             config(serde_json::json!({})),
             Some(BTreeMap::new()),
-            PRIVATE_NEEDS_CONTRACT_TAGS,
+            &Private {
+                contract_tags_missing: true,
+                ..Private::default()
+            }
+            .to_bytes(),
         )
         .await;
         assert!(is_unknown(&response.planned_state, TAGS_ALL));

@@ -17,6 +17,7 @@ use crate::plugin::framework::{ImportRequest, ImportResponse, ReadRequest, ReadR
 use crate::plugin::value::{Type, Value};
 use crate::provider::task_blocks;
 use crate::provider::template::attrs::*;
+use crate::provider::template::private::Private;
 use crate::provider::template::{request, schema};
 use crate::provider::values;
 use crate::taskdef;
@@ -63,11 +64,9 @@ pub(crate) async fn read(
     }
     let base = request::base_tags(state, &default_tags);
     set_tags(&mut response.new_state, state, &revision, &base);
-    response.private = if revision.is_template() {
-        Vec::new()
-    } else {
-        PRIVATE_NEEDS_CONTRACT_TAGS.to_vec()
-    };
+    let mut private = Private::parse(&response.private);
+    private.contract_tags_missing = !revision.is_template();
+    response.private = private.to_bytes();
     response
 }
 
@@ -139,9 +138,11 @@ pub(crate) async fn import(
                 );
             }
             response.state = imported_state(&revision, &default_tags);
-            if !revision.is_template() {
-                response.private = PRIVATE_NEEDS_CONTRACT_TAGS.to_vec();
+            response.private = Private {
+                contract_tags_missing: !revision.is_template(),
+                ..Private::default()
             }
+            .to_bytes();
         }
         Ok(_) => response.diagnostics.error(
             "Cannot import: no ACTIVE task definition revision found",
@@ -188,6 +189,7 @@ pub(crate) fn imported_state(
     state.set_attr(ID, Value::string(revision.family()));
     state.set_attr(FAMILY, Value::string(revision.family()));
     set_identity(&mut state, revision);
+    state.set_attr(PENDING_DEREGISTRATION, Value::List(Vec::new()));
     let context = taskdef::Context {
         network_mode: live
             .get("networkMode")

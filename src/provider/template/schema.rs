@@ -55,6 +55,8 @@ pub(crate) fn schema() -> Schema {
                 computed(ARN, Type::String, "ARN of the current template revision."),
                 computed(ARN_WITHOUT_REVISION, Type::String, "ARN of the family, without the revision number."),
                 computed(REVISION, Type::Number, "Revision number of the current template revision."),
+                computed(PENDING_DEREGISTRATION, Type::list(Type::String),
+                    "Superseded template revisions whose deregistration failed (they stay ACTIVE). The next plan shows this list changing and the apply retries them."),
             ],
             blocks: task_blocks::blocks(),
             ..Block::default()
