@@ -13,10 +13,13 @@ struct Case {
     body: String,
     /// The diagnostic's summary.
     summary: &'static str,
-    /// The attribute the diagnostic points at (Terraform shows its source line).
+    /// The attribute the diagnostic is about: Terraform points the diagnostic's source range at
+    /// the line that starts with this (in the resource, or in the provider block).
     attribute: &'static str,
     /// More text the diagnostic must contain.
     detail: &'static str,
+    /// Lines added to the provider block.
+    provider: &'static str,
 }
 
 fn body(family: &str, containers: &str, extra: &str) -> String {
@@ -45,7 +48,18 @@ fn cases() -> Vec<Case> {
         summary,
         attribute,
         detail,
+        provider: "",
     };
+    let provider_case = |name, provider, summary, attribute, detail| Case {
+        name,
+        body: body("web", &json(OK), ""),
+        summary,
+        attribute,
+        detail,
+        provider,
+    };
+    let containers = |c: &str| body("web", &json(c), "");
+    let awsvpc = "network_mode = \"awsvpc\"";
     vec![
         case(
             "syntax error",
@@ -281,6 +295,291 @@ fn cases() -> Vec<Case> {
             "keep_superseded_revisions",
             "deregister_superseded",
         ),
+        case(
+            "keep is not whole",
+            body("web", &json(OK), "keep_superseded_revisions = 1.5"),
+            "Invalid keep_superseded_revisions",
+            "keep_superseded_revisions",
+            "whole number",
+        ),
+        case(
+            "protocol http",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "portMappings": [{"containerPort": 80, "protocol": "http"}]}]"#,
+            ),
+            "Invalid protocol",
+            "container_definitions",
+            "\"tcp\" or \"udp\"",
+        ),
+        case(
+            "unknown log driver",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "logConfiguration": {"logDriver": "logentries"}}]"#,
+            ),
+            "Invalid logDriver",
+            "container_definitions",
+            "awslogs",
+        ),
+        case(
+            "ulimit name",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "ulimits": [{"name": "memory", "softLimit": 1, "hardLimit": 2}]}]"#,
+            ),
+            "Invalid name",
+            "container_definitions",
+            "nofile",
+        ),
+        case(
+            "dependsOn condition",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "dependsOn": [{"containerName": "b", "condition": "DONE"}]}, {"name": "b", "image": "x", "memory": 64, "essential": false}]"#,
+            ),
+            "Invalid condition",
+            "container_definitions",
+            "HEALTHY",
+        ),
+        case(
+            "dependsOn unknown container",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "dependsOn": [{"containerName": "db", "condition": "START"}]}]"#,
+            ),
+            "Unknown container in dependsOn",
+            "container_definitions",
+            "\"db\"",
+        ),
+        case(
+            "SUCCESS on an essential container",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "dependsOn": [{"containerName": "migrate", "condition": "SUCCESS"}]}, {"name": "migrate", "image": "x", "memory": 64}]"#,
+            ),
+            "An essential container cannot be a COMPLETE or SUCCESS dependency",
+            "container_definitions",
+            "essential",
+        ),
+        case(
+            "container port out of range",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "portMappings": [{"containerPort": 70000}]}]"#,
+            ),
+            "Invalid containerPort",
+            "container_definitions",
+            "1 to 65535",
+        ),
+        case(
+            "host port differs under awsvpc",
+            body(
+                "web",
+                &json(
+                    r#"[{"name": "a", "image": "x", "memory": 64, "portMappings": [{"containerPort": 80, "hostPort": 8080}]}]"#,
+                ),
+                awsvpc,
+            ),
+            "Host port differs under awsvpc",
+            "container_definitions",
+            "host port must be left out",
+        ),
+        case(
+            "health check interval",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "healthCheck": {"command": ["CMD", "true"], "interval": 1}}]"#,
+            ),
+            "Invalid interval",
+            "container_definitions",
+            "5 to 300",
+        ),
+        case(
+            "unknown volume",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}]}]"#,
+            ),
+            "Unknown volume",
+            "container_definitions",
+            "\"data\"",
+        ),
+        case(
+            "memoryReservation above memory",
+            containers(r#"[{"name": "a", "image": "x", "memory": 64, "memoryReservation": 128}]"#),
+            "memoryReservation above memory",
+            "container_definitions",
+            "must not exceed",
+        ),
+        case(
+            "container memory above task memory",
+            body(
+                "web",
+                &json(r#"[{"name": "a", "image": "x", "memory": 1024}]"#),
+                "memory = \"512\"",
+            ),
+            "Container memory above task memory",
+            "container_definitions",
+            "512 MiB",
+        ),
+        case(
+            "execution role that is no role",
+            body(
+                "web",
+                &json(OK),
+                "execution_role_arn = \"arn:aws:s3:::bucket\"",
+            ),
+            "Invalid executionRoleArn",
+            "execution_role_arn",
+            "IAM role ARN",
+        ),
+        case(
+            "secrets need an execution role",
+            containers(
+                r#"[{"name": "a", "image": "x", "memory": 64, "secrets": [{"name": "DB", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/db"}]}]"#,
+            ),
+            "An execution role is needed",
+            "execution_role_arn",
+            "secrets",
+        ),
+        case(
+            "network mode bridged",
+            body("web", &json(OK), "network_mode = \"bridged\""),
+            "Invalid networkMode",
+            "network_mode",
+            "\"awsvpc\"",
+        ),
+        case(
+            "pid mode container",
+            body("web", &json(OK), "pid_mode = \"container\""),
+            "Invalid pidMode",
+            "pid_mode",
+            "\"task\"",
+        ),
+        case(
+            "launch type LAMBDA",
+            body("web", &json(OK), "requires_compatibilities = [\"LAMBDA\"]"),
+            "Invalid requiresCompatibilities",
+            "requires_compatibilities",
+            "FARGATE",
+        ),
+        case(
+            "cpu architecture",
+            body(
+                "web",
+                &json(OK),
+                "runtime_platform {\n    cpu_architecture = \"x86\"\n  }",
+            ),
+            "Invalid cpuArchitecture",
+            "cpu_architecture",
+            "ARM64",
+        ),
+        case(
+            "ephemeral storage too small",
+            body(
+                "web",
+                &json(OK),
+                &format!(
+                    "{fargate}\n  cpu = \"256\"\n  memory = \"512\"\n  ephemeral_storage {{\n    size_in_gib = 10\n  }}"
+                ),
+            ),
+            "Invalid sizeInGiB",
+            "size_in_gib",
+            "21 to 200",
+        ),
+        case(
+            "duplicate volume names",
+            body(
+                "web",
+                &json(OK),
+                "volume {\n    name = \"data\"\n  }\n  volume {\n    name = \"data\"\n  }",
+            ),
+            "Duplicate volume name",
+            "name#2",
+            "\"data\"",
+        ),
+        case(
+            "docker volume on Fargate",
+            body(
+                "web",
+                &json(OK),
+                &format!(
+                    "{fargate}\n  cpu = \"256\"\n  memory = \"512\"\n  volume {{\n    name = \"cache\"\n    docker_volume_configuration {{\n      scope = \"task\"\n    }}\n  }}"
+                ),
+            ),
+            "Docker volumes are not supported on Fargate",
+            "docker_volume_configuration",
+            "EFS",
+        ),
+        case(
+            "EFS IAM without transit encryption",
+            body(
+                "web",
+                &json(OK),
+                "task_role_arn = \"arn:aws:iam::123456789012:role/app\"\n  volume {\n    name = \"efs\"\n    efs_volume_configuration {\n      file_system_id = \"fs-1\"\n      authorization_config {\n        iam = \"ENABLED\"\n      }\n    }\n  }",
+            ),
+            "EFS IAM authorization needs transit encryption",
+            "efs_volume_configuration",
+            "transitEncryption ENABLED",
+        ),
+        case(
+            "placement constraints on Fargate",
+            body(
+                "web",
+                &json(OK),
+                &format!(
+                    "{fargate}\n  cpu = \"256\"\n  memory = \"512\"\n  placement_constraints {{\n    type = \"memberOf\"\n    expression = \"attribute:ecs.os-type == linux\"\n  }}"
+                ),
+            ),
+            "placementConstraints are not supported on Fargate",
+            "placement_constraints",
+            "Fargate",
+        ),
+        case(
+            "aws: tag",
+            body("web", &json(OK), "tags = { \"aws:team\" = \"web\" }"),
+            "Invalid tag",
+            "tags",
+            "reserves",
+        ),
+        case(
+            "tag key too long",
+            body(
+                "web",
+                &json(OK),
+                &format!("tags = {{ \"{}\" = \"x\" }}", "k".repeat(129)),
+            ),
+            "Invalid tag",
+            "tags",
+            "128 characters",
+        ),
+        provider_case(
+            "region with spaces",
+            "region = \"eu west 1\"",
+            "Invalid region",
+            "region",
+            "eu-west-1",
+        ),
+        provider_case(
+            "endpoint not http",
+            "endpoints {\n    ecs = \"ftp://example.com\"\n  }",
+            "Invalid endpoint",
+            "ecs",
+            "http or https",
+        ),
+        provider_case(
+            "endpoint not a url",
+            "endpoints {\n    ecs = \"not a url\"\n  }",
+            "Invalid endpoint",
+            "ecs",
+            "not a URL",
+        ),
+        provider_case(
+            "role ARN that is no ARN",
+            "assume_role {\n    role_arn = \"deploy\"\n  }",
+            "Invalid role_arn",
+            "role_arn",
+            "IAM role ARN",
+        ),
+        provider_case(
+            "default_tags setting a contract tag",
+            "default_tags {\n    tags = { \"ecstpl:role\" = \"x\" }\n  }",
+            "Reserved tag key",
+            "tags",
+            "default_tags may not set them",
+        ),
     ]
 }
 
@@ -290,33 +589,71 @@ fn invalid_inputs_are_rejected_at_plan_time_without_any_write_call() {
     let proxy = RecordingProxy::start(&moto.endpoint());
     let terraform = terraform_binaries().remove(0);
     let cases = cases();
-    assert!(cases.len() >= 20);
+    assert!(cases.len() >= 50);
     let mut failures = Vec::new();
     for case in &cases {
         let workspace = Workspace::new(&terraform, &proxy.endpoint());
-        workspace.write(
-            "main.tf",
-            &format!(
-                "terraform {{\n  required_providers {{\n    ecstpl = {{ source = \"ecstpl/ecstpl\" }}\n  }}\n}}\n\nprovider \"ecstpl\" {{\n  region = \"us-east-1\"\n}}\n\nresource \"ecstpl_template\" \"bad\" {{\n  {}\n}}\n",
-                case.body
-            ),
+        let config = format!(
+            "terraform {{\n  required_providers {{\n    ecstpl = {{ source = \"ecstpl/ecstpl\" }}\n  }}\n}}\n\nprovider \"ecstpl\" {{\n  region = \"us-east-1\"\n  {}\n}}\n\nresource \"ecstpl_template\" \"bad\" {{\n  {}\n}}\n",
+            case.provider, case.body
         );
-        let output = workspace.run(&["plan", "-input=false", "-no-color"]);
-        let text = output.combined();
-        // Terraform shows the diagnostic with the source line of the attribute it points at.
-        // Terraform wraps long messages: compare with whitespace folded.
-        let diagnostic = text
-            .split("Error: ")
-            .find(|part| part.starts_with(case.summary))
-            .map(|part| part.split_whitespace().collect::<Vec<_>>().join(" "));
-        let ok = !output.success()
-            && diagnostic.as_ref().is_some_and(|d| {
-                d.contains(&format!("{} ", case.attribute)) && d.contains(case.detail)
-            });
+        // The provider block's own `region` is overridden by a case that sets one.
+        let config = if case.provider.starts_with("region") {
+            config.replacen("  region = \"us-east-1\"\n", "", 1)
+        } else {
+            config
+        };
+        workspace.write("main.tf", &config);
+        // The line the diagnostic must point at: the case's attribute, in the provider block
+        // for provider cases, else in the resource.
+        let from = if case.provider.is_empty() {
+            config.find("resource \"ecstpl_template\"").unwrap_or(0)
+        } else {
+            config.find("provider \"ecstpl\"").unwrap_or(0)
+        };
+        // An attribute the configuration does not set has no line: Terraform points at the
+        // block that lacks it. `name#2` is the second line that sets `name`.
+        let block_line = config[..from].matches('\n').count() + 1;
+        let (attribute, occurrence) = match case.attribute.split_once('#') {
+            Some((attribute, n)) => (attribute, n.parse::<usize>().unwrap_or(1)),
+            None => (case.attribute, 1),
+        };
+        let expected_line = config[from..]
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                let l = l.trim_start();
+                l.starts_with(&format!("{attribute} ")) || l.starts_with(&format!("{attribute}="))
+            })
+            .nth(occurrence - 1)
+            .map_or(block_line, |(p, _)| block_line + p);
+        let output = workspace.run(&["validate", "-json", "-no-color"]);
+        let validated: serde_json::Value = serde_json::from_str(&output.stdout).unwrap_or_default();
+        let diagnostics = validated["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let found = diagnostics
+            .iter()
+            .find(|d| d["severity"] == "error" && d["summary"].as_str() == Some(case.summary));
+        let ok = found.is_some_and(|d| {
+            let detail = d["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            d["range"]["start"]["line"].as_u64() == Some(expected_line as u64)
+                && detail.contains(case.detail)
+        });
         if !ok {
             failures.push(format!(
-                "{}: expected {:?} on {} mentioning {:?}\n{text}",
-                case.name, case.summary, case.attribute, case.detail
+                "{}: expected {:?} on line {expected_line} ({}) mentioning {:?}, got:\n{}",
+                case.name,
+                case.summary,
+                case.attribute,
+                case.detail,
+                serde_json::to_string_pretty(&diagnostics).unwrap_or_default()
             ));
         }
     }

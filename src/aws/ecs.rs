@@ -418,7 +418,8 @@ impl Ecs {
         Ok(())
     }
 
-    /// The service, or None when it does not exist (or is INACTIVE, i.e. deleted).
+    /// The service, or None when it does not exist (or is INACTIVE, i.e. deleted). A cluster
+    /// that does not exist is an error with code `ClusterNotFoundException`.
     pub async fn describe_service(
         &self,
         cluster: &str,
@@ -435,12 +436,8 @@ impl Ecs {
         let output = match output {
             Ok(output) => output,
             Err(err) => {
-                let err = AwsError::from_sdk(OPERATION, err);
-                // A missing cluster means no service either.
-                if err.code() == Some("ClusterNotFoundException") {
-                    return Ok(None);
-                }
-                return Err(err);
+                // A missing cluster is the caller's to explain (ClusterNotFoundException).
+                return Err(AwsError::from_sdk(OPERATION, err));
             }
         };
         let Some(found) = output

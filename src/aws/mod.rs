@@ -15,5 +15,7 @@ pub use self::deployments::{Hook, Outcome, RunSettings, ServiceDeployment, Task}
 pub(crate) use self::ecs::tags_from_json;
 pub use self::ecs::{Deployment, Ecs, Revision, RolloutStatus, Service, parse_task_definition_arn};
 pub use self::error::AwsError;
-pub use self::settings::{AssumeRole, Settings};
+pub use self::settings::{
+    AssumeRole, SettingProblem, Settings, check_endpoint, check_region, check_role_arn,
+};
 pub use self::templates::{Pruned, TemplateStatus, in_sync, user_tags};

@@ -50,9 +50,123 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(45);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A setting that cannot work, found before any call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SettingProblem {
+    /// `region`, `endpoint` or `role_arn`.
+    pub setting: &'static str,
+    pub message: String,
+}
+
+/// An AWS region name: lowercase letters and digits in dash-separated parts, the last a
+/// number (`eu-west-1`, `us-gov-east-1`, `cn-north-1`).
+pub fn check_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let well_formed = parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!(
+            "{region:?} is not an AWS region name, like \"eu-west-1\""
+        ))
+    }
+}
+
+/// An endpoint URL: http or https, with a host.
+pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    let (scheme, rest) = endpoint
+        .split_once("://")
+        .ok_or_else(|| format!("{endpoint:?} is not a URL: write it as https://host[:port]"))?;
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "{endpoint:?}: the scheme must be http or https, not {scheme:?}"
+        ));
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_name = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
+    });
+    if host_name.is_empty() || host_name.contains(char::is_whitespace) {
+        return Err(format!(
+            "{endpoint:?} has no host: write it as https://host[:port]"
+        ));
+    }
+    Ok(())
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<name>`.
+pub fn check_role_arn(arn: &str) -> Result<(), String> {
+    if crate::taskdef::is_role_arn(arn) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{arn:?} is not an IAM role ARN, like \"arn:aws:iam::123456789012:role/deploy\""
+        ))
+    }
+}
+
+impl Settings {
+    /// Problems with the settings themselves, found without any call.
+    pub fn problems(&self) -> Vec<SettingProblem> {
+        let mut problems = Vec::new();
+        let mut check = |setting, result: Result<(), String>| {
+            if let Err(message) = result {
+                problems.push(SettingProblem { setting, message });
+            }
+        };
+        if let Some(region) = &self.region {
+            check("region", check_region(region));
+        }
+        if let Some(endpoint) = &self.ecs_endpoint {
+            check("endpoint", check_endpoint(endpoint));
+        }
+        if let Some(role) = &self.assume_role {
+            check("role_arn", check_role_arn(&role.role_arn));
+        }
+        problems
+    }
+
+    /// The settings and the endpoint variables of the environment, checked before any call.
+    pub fn check(&self) -> Result<(), String> {
+        let mut messages: Vec<String> = self
+            .problems()
+            .into_iter()
+            .map(|p| format!("{}: {}", p.setting, p.message))
+            .collect();
+        if self.ecs_endpoint.is_none() {
+            for variable in ["AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL"] {
+                if let Ok(value) = std::env::var(variable)
+                    && !value.is_empty()
+                    && let Err(message) = check_endpoint(&value)
+                {
+                    messages.push(format!("{variable}: {message}"));
+                }
+            }
+        }
+        if messages.is_empty() {
+            Ok(())
+        } else {
+            Err(messages.join("; "))
+        }
+    }
+}
+
 impl Ecs {
     /// A client for `settings`. Makes no network call: credentials resolve on first use.
     pub async fn connect(settings: &Settings) -> Result<Ecs, AwsError> {
+        settings.check().map_err(AwsError::Config)?;
         let retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
         // Standard mode: exponential backoff with jitter on throttling and 5xx. The adaptive
         // mode's client-side rate limiter makes every throttled retry wait the maximum backoff
@@ -195,4 +309,30 @@ async fn check_selected_profile(
     Err(AwsError::Config(format!(
         "{origin} {name:?} is not defined in the shared config or credentials files ({known})"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_endpoints_and_role_arns_are_checked_before_any_call() {
+        assert!(check_region("eu-west-1").is_ok());
+        assert!(check_region("us-gov-east-1").is_ok());
+        assert!(check_region("").is_err());
+        assert!(check_region("eu west 1").is_err());
+        assert!(check_region("EU-WEST-1").is_err());
+        assert!(check_endpoint("http://127.0.0.1:4566").is_ok());
+        assert!(check_endpoint("https://ecs.eu-west-1.amazonaws.com").is_ok());
+        assert!(
+            check_endpoint("ftp://example.com")
+                .unwrap_err()
+                .contains("http or https")
+        );
+        assert!(check_endpoint("not a url").is_err());
+        assert!(check_endpoint("http://").is_err());
+        assert!(check_role_arn("arn:aws:iam::123456789012:role/deploy").is_ok());
+        assert!(check_role_arn("arn:aws:iam::123:role/deploy").is_err());
+        assert!(check_role_arn("deploy").is_err());
+    }
 }

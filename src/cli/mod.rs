@@ -22,6 +22,8 @@ const EXIT_CODES: &str = "Exit codes:
   4  rollout failed (the deployment ended ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED or STOPPED, or the
      service is on another revision); for `run`: the task never started
   5  timeout (the deployment did not finish within --timeout)
+  130, 143  interrupted by SIGINT, SIGTERM (what was done is printed: a deployment started
+     goes on in ECS)
 `ecstpl run` exits with the container's own exit code when the task ran.";
 
 /// CI tool for the ECS task definition template pattern: Terraform owns the template
@@ -49,8 +51,8 @@ pub struct AwsArgs {
     /// ECS endpoint URL (for emulators; AWS_ENDPOINT_URL works too).
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
-    /// Retries of a throttled or failed ECS call, with backoff.
-    #[arg(long, global = true, default_value_t = 10)]
+    /// Retries of a throttled or failed ECS call, with backoff (each call is bounded to 45s).
+    #[arg(long, global = true, default_value_t = crate::aws::settings::DEFAULT_MAX_RETRIES, allow_negative_numbers = true)]
     pub max_retries: u32,
 }
 
@@ -156,7 +158,7 @@ pub struct DeployArgs {
     pub wait: WaitArgs,
     /// After a successful deploy, deregister ecstpl's own deploy-family revisions except the
     /// newest N (and the live one). Nothing is deregistered without this flag.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub prune_keep: Option<usize>,
 }
 
@@ -203,8 +205,19 @@ fn parse_image(text: &str) -> Result<(String, String), String> {
 }
 
 impl RenderArgs {
-    fn image_overrides(&self) -> BTreeMap<String, String> {
-        self.images.iter().cloned().collect()
+    /// `--image` as a map; a container named twice is an error (the last would silently win).
+    fn image_overrides(&self) -> Result<BTreeMap<String, String>, String> {
+        let mut images = BTreeMap::new();
+        for (container, image) in &self.images {
+            if let Some(first) = images.insert(container.clone(), image.clone())
+                && first != *image
+            {
+                return Err(format!(
+                    "--image {container}=… is given twice ({first} and {image}); give each container one image"
+                ));
+            }
+        }
+        Ok(images)
     }
 }
 
@@ -243,17 +256,59 @@ pub async fn run(cli: Cli) -> ExitCode {
         max_retries: Some(cli.aws.max_retries),
         ..crate::aws::Settings::default()
     };
+    if let Err(message) = settings.check() {
+        return report::fail(ExitCode::BadInput, &message);
+    }
     let ecs = match crate::aws::Ecs::connect(&settings).await {
         Ok(ecs) => ecs,
         Err(err) => return report::fail(ExitCode::BadInput, &format!("{err}")),
     };
-    match cli.command {
-        Command::Render(args) => ops::render(&ecs, &args).await,
-        Command::Diff(args) => ops::diff(&ecs, &args).await,
-        Command::Deploy(args) => ops::deploy(&ecs, &args).await,
-        Command::Status(args) => ops::status(&ecs, &args).await,
-        Command::Rollback(args) => ops::rollback(&ecs, &args).await,
-        Command::Continue(args) => ops::continue_deployment(&ecs, &args).await,
-        Command::Run(args) => run::run(&ecs, &args).await,
+    // `--timeout` bounds the whole command, every ECS call included.
+    let bound = match &cli.command {
+        Command::Deploy(args) if !args.wait.no_wait => Some(args.wait.timeout),
+        Command::Rollback(args) if !args.wait.no_wait => Some(args.wait.timeout),
+        Command::Continue(args) if !args.wait.no_wait => Some(args.wait.timeout),
+        Command::Run(args) if !args.no_wait => Some(args.timeout),
+        _ => None,
+    };
+    let command = async {
+        match cli.command {
+            Command::Render(args) => ops::render(&ecs, &args).await,
+            Command::Diff(args) => ops::diff(&ecs, &args).await,
+            Command::Deploy(args) => ops::deploy(&ecs, &args).await,
+            Command::Status(args) => ops::status(&ecs, &args).await,
+            Command::Rollback(args) => ops::rollback(&ecs, &args).await,
+            Command::Continue(args) => ops::continue_deployment(&ecs, &args).await,
+            Command::Run(args) => run::run(&ecs, &args).await,
+        }
+    };
+    let bounded = async {
+        match bound {
+            // A little over the waiting deadline, so the wait reports its own timeout first.
+            Some(limit) => {
+                match tokio::time::timeout(limit + std::time::Duration::from_secs(2), command).await
+                {
+                    Ok(code) => code,
+                    Err(_) => {
+                        report::left_behind("stopped by --timeout");
+                        report::fail(
+                            ExitCode::Timeout,
+                            &format!(
+                                "the command did not finish within --timeout {}",
+                                humantime::format_duration(limit)
+                            ),
+                        )
+                    }
+                }
+            }
+            None => command.await,
+        }
+    };
+    tokio::select! {
+        code = bounded => code,
+        signal = report::termination() => {
+            report::left_behind(&format!("interrupted by {signal}"));
+            report::fail(ExitCode::Interrupted(signal), &format!("interrupted by {signal}"))
+        }
     }
 }

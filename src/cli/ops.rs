@@ -40,15 +40,18 @@ pub(crate) struct Live {
 }
 
 pub(crate) async fn live(ecs: &Ecs, target: &ServiceArgs) -> Result<Live, Failure> {
-    let service = ecs
-        .describe_service(&target.cluster, &target.service)
-        .await?
-        .ok_or_else(|| {
-            bad(format!(
-                "service {:?} not found in cluster {:?}",
-                target.service, target.cluster
-            ))
-        })?;
+    let service = match ecs.describe_service(&target.cluster, &target.service).await {
+        Err(err) if err.code() == Some("ClusterNotFoundException") => {
+            return Err(bad(format!("cluster {:?} not found", target.cluster)));
+        }
+        other => other?,
+    }
+    .ok_or_else(|| {
+        bad(format!(
+            "service {:?} not found in cluster {:?}",
+            target.service, target.cluster
+        ))
+    })?;
     let arn = service.live_task_definition().to_string();
     let revision = ecs
         .describe_task_definition(&arn)
@@ -120,7 +123,7 @@ pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rende
         &taskdef::images(&template.task_definition),
         &taskdef::images(&live.revision.task_definition),
         &live_ci,
-        &args.image_overrides(),
+        &args.image_overrides().map_err(bad)?,
     )
     .map_err(|err| bad(err.to_string()))?;
     let mut request = taskdef::render(&template.task_definition, &decided.images);
@@ -157,7 +160,10 @@ pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rende
         ),
     );
     let problems = taskdef::validate_task_definition(&request, &[]);
-    if let Some(problem) = problems.first() {
+    for warning in problems.iter().filter(|p| p.warning) {
+        eprintln!("ecstpl: warning: {}: {}", warning.summary, warning.detail);
+    }
+    if let Some(problem) = problems.iter().find(|p| !p.warning) {
         return Err(bad(format!(
             "the rendered task definition is invalid: {}: {}",
             problem.summary, problem.detail
@@ -277,6 +283,7 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
         let registered = ecs.register_task_definition(&rendered.request).await?;
         let arn = registered.arn().to_string();
         eprintln!("registered {} from template {}", registered.family_revision(), rendered.template.family_revision());
+        report::did(format!("registered {} (not used by the service yet)", registered.family_revision()));
         let since = follow::epoch_now();
         let started = ecs.update_service_task_definition(&target.cluster, &target.service, &arn).await?;
         eprintln!(
@@ -285,6 +292,11 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
             registered.family_revision(),
             started.as_deref().map(|d| format!(" (deployment {d})")).unwrap_or_default()
         );
+        report::did(format!(
+            "service {} set to {}: the deployment goes on in ECS (follow it with ecstpl status)",
+            target.service,
+            registered.family_revision()
+        ));
         let followed = if args.wait.no_wait {
             Followed::new(ExitCode::Success, "not waiting (--no-wait)")
         } else {
@@ -355,9 +367,13 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let live = live(ecs, &args.target).await?;
         let family = template_family(args.template.as_deref(), &live.revision).ok();
         let rendered_from = live.revision.rendered_from();
-        let latest = match &family {
-            Some(family) => latest_template(ecs, family).await.ok(),
-            None => None,
+        let (latest, latest_problem) = match &family {
+            Some(family) => match latest_template(ecs, family).await {
+                Ok(latest) => (Some(latest), None),
+                Err(Failure(ExitCode::BadInput, message)) => (None, Some(message)),
+                Err(failure) => return Err(failure),
+            },
+            None => (None, Some("the live revision names no template (pass --template)".to_string())),
         };
         let in_sync = latest.as_ref().is_some_and(|latest| aws::in_sync(&live.revision, latest));
         let drift = match (&rendered_from, live.revision.is_template()) {
@@ -384,6 +400,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
             "live": live.revision.family_revision(), "live_arn": live.revision.arn(),
             "template": rendered_from, "latest_template": latest.as_ref().map(Revision::family_revision),
             "in_sync": in_sync, "images": images, "rollout_state": rollout, "drift": drift,
+            "latest_template_problem": latest_problem,
             "deployment": ongoing.as_ref().map(|d| json!({
                 "service_deployment_arn": d.arn, "status": d.status, "strategy": d.strategy,
                 "lifecycle_stage": d.lifecycle_stage,
@@ -396,8 +413,15 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
                 println!("service:          {}/{}", args.target.cluster, args.target.service);
                 println!("live revision:    {}", live.revision.family_revision());
                 println!("rendered from:    {}", rendered_from.as_deref().unwrap_or("(unknown)"));
-                println!("latest template:  {}", latest.as_ref().map_or("(unknown)".into(), Revision::family_revision));
-                println!("in sync:          {}", if in_sync { "yes" } else { "no: run ecstpl deploy to roll the template out" });
+                println!("latest template:  {}", latest.as_ref().map_or_else(|| format!("none: {}", latest_problem.as_deref().unwrap_or("unknown")), Revision::family_revision));
+                let sync = if in_sync {
+                    "yes".to_string()
+                } else if latest.is_some() {
+                    "no: run ecstpl deploy to roll the template out".to_string()
+                } else {
+                    "unknown: there is no template to compare with".to_string()
+                };
+                println!("in sync:          {sync}");
                 println!("rollout:          {rollout}");
                 if let Some(deployment) = &ongoing {
                     println!(
@@ -454,6 +478,10 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
             {
                 if !deployment.status.starts_with("ROLLBACK") {
                     ecs.stop_service_deployment(&deployment.arn).await?;
+                    report::did(format!(
+                        "asked ECS to roll back deployment {}",
+                        deployment.arn
+                    ));
                 }
                 eprintln!("stopping deployment {} with a rollback", deployment.arn);
                 let followed = if args.wait.no_wait {
@@ -518,6 +546,10 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
                 )
                 .await?;
             eprintln!("service {} set back to {target_arn}", args.target.service);
+            report::did(format!(
+                "service {} set back to {target_arn}",
+                args.target.service
+            ));
             let followed = if args.wait.no_wait {
                 Followed::new(ExitCode::Success, "not waiting (--no-wait)")
             } else {
@@ -605,6 +637,12 @@ pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitC
                 )));
             };
             ecs.continue_service_deployment(&deployment.arn, &hook.id, args.rollback).await?;
+            report::did(format!(
+                "{} deployment {} at hook {}",
+                if args.rollback { "rolled back" } else { "continued" },
+                deployment.arn,
+                hook.id
+            ));
             eprintln!(
                 "{} deployment {} at lifecycle hook {}",
                 if args.rollback { "rolling back" } else { "continued" },

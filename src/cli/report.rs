@@ -13,6 +13,68 @@ pub enum ExitCode {
     Timeout,
     /// `ecstpl run`: the exit code of the task's container.
     Task(u8),
+    /// Stopped by a signal (SIGINT, SIGTERM): 128 + its number, as shells report it.
+    Interrupted(Signal),
+}
+
+/// The signals that stop a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        })
+    }
+}
+
+/// Waits for SIGINT or SIGTERM (CI runners send SIGTERM on cancel).
+pub(crate) async fn termination() -> Signal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut interrupt), Ok(mut terminate)) => tokio::select! {
+                _ = interrupt.recv() => Signal::Interrupt,
+                _ = terminate.recv() => Signal::Terminate,
+            },
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        Signal::Interrupt
+    }
+}
+
+/// What a command did so far that outlives it (a registration, a deployment started), so an
+/// interrupted or timed-out command can say what it left.
+static JOURNAL: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Records a step that outlives the command.
+pub(crate) fn did(step: impl Into<String>) {
+    if let Ok(mut journal) = JOURNAL.lock() {
+        journal.push(step.into());
+    }
+}
+
+/// Prints what the command leaves behind after it was stopped.
+pub(crate) fn left_behind(why: &str) {
+    let steps = JOURNAL.lock().map(|j| j.clone()).unwrap_or_default();
+    if steps.is_empty() {
+        eprintln!("ecstpl: {why} before changing anything");
+    } else {
+        eprintln!("ecstpl: {why}; done so far: {}", steps.join("; "));
+    }
 }
 
 impl ExitCode {
@@ -25,6 +87,8 @@ impl ExitCode {
             ExitCode::RolloutFailed => 4,
             ExitCode::Timeout => 5,
             ExitCode::Task(code) => code,
+            ExitCode::Interrupted(Signal::Interrupt) => 130,
+            ExitCode::Interrupted(Signal::Terminate) => 143,
         }
     }
 }

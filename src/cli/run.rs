@@ -119,6 +119,7 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
                 println!("{}", task.arn);
             }
             eprintln!("started task {} ({task_definition}, container {container})", task.arn);
+            crate::cli::report::did(format!("started task {} (it runs on in ECS)", task.arn));
             if args.no_wait {
                 if args.output == Output::Json {
                     println!("{}", json!({"task_arn": task.arn, "task_definition_arn": task_definition, "container": container, "result": "started"}));

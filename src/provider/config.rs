@@ -86,12 +86,53 @@ pub(crate) fn validate(config: &Value) -> Diagnostics {
                 message,
             );
         }
-        if values::string(assume_role, "role_arn").is_some_and(|arn| arn.trim().is_empty()) {
+        if let Some(arn) = values::string(assume_role, "role_arn")
+            && let Err(message) = crate::aws::check_role_arn(&arn)
+        {
             diags.error_at(
                 AttributePath::root("assume_role").attr("role_arn"),
-                "Empty role_arn",
-                "role_arn must name the IAM role to assume.",
+                "Invalid role_arn",
+                message,
             );
+        }
+    }
+    if let Some(region) = values::string(config, "region")
+        && let Err(message) = crate::aws::check_region(&region)
+    {
+        diags.error_at(AttributePath::root("region"), "Invalid region", message);
+    }
+    if let Some(endpoint) = config
+        .get_attr("endpoints")
+        .and_then(|block| values::string(block, "ecs"))
+        .filter(|e| !e.is_empty())
+        && let Err(message) = crate::aws::check_endpoint(&endpoint)
+    {
+        diags.error_at(
+            AttributePath::root("endpoints").attr("ecs"),
+            "Invalid endpoint",
+            message,
+        );
+    }
+    if let Some(tags) = config
+        .get_attr("default_tags")
+        .and_then(|block| block.get_attr("tags"))
+        .and_then(Value::as_map)
+    {
+        for (key, value) in tags {
+            let path = AttributePath::root("default_tags")
+                .attr("tags")
+                .key(key.clone());
+            if let Err(message) = crate::taskdef::check_tag(key, value.as_str().unwrap_or_default())
+            {
+                diags.error_at(path.clone(), "Invalid tag", message);
+            }
+            if key.starts_with(crate::aws::contract::RESERVED_PREFIX) {
+                diags.error_at(
+                    path,
+                    "Reserved tag key",
+                    format!("Tag keys starting with {:?} are ecstpl's own contract tags; default_tags may not set them (every plan would show a change).", crate::aws::contract::RESERVED_PREFIX),
+                );
+            }
         }
     }
     diags

@@ -178,7 +178,45 @@ fn validate(config: &Value) -> Diagnostics {
             "Set cluster and service (the revision a service runs) or family (the latest ACTIVE revision of a family).",
         );
     }
+    for name in ["family", "template"] {
+        if let Some(value) = values::string(config, name)
+            && let Err(message) = taskdef::validate_family(&value)
+        {
+            diags.error_at(
+                AttributePath::root(name),
+                format!("Invalid {name}"),
+                message,
+            );
+        }
+    }
+    for name in ["cluster", "service"] {
+        if values::string(config, name).is_some_and(|v| v.trim().is_empty()) {
+            diags.error_at(
+                AttributePath::root(name),
+                format!("Empty {name}"),
+                format!("{name} must name a {name} (or be its ARN)."),
+            );
+        }
+    }
+    if let Some(arn) = values::string(config, "fallback_arn").filter(|a| !a.is_empty())
+        && !is_task_definition_arn(&arn)
+    {
+        diags.error_at(
+            AttributePath::root("fallback_arn"),
+            "Invalid fallback_arn",
+            format!("{arn:?} is not a task definition ARN (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION); usually it is ecstpl_template.<name>.arn."),
+        );
+    }
     diags
+}
+
+fn is_task_definition_arn(arn: &str) -> bool {
+    arn.starts_with("arn:aws")
+        && arn.split(':').nth(2) == Some("ecs")
+        && arn
+            .rsplit_once("task-definition/")
+            .and_then(|(_, tail)| crate::aws::parse_task_definition_arn(tail))
+            .is_some_and(|(family, _)| taskdef::validate_family(family).is_ok())
 }
 
 /// `family:revision` (a tag value) as a full ARN, in the account and region of `like`.
@@ -206,6 +244,8 @@ async fn read(ecs: &Ecs, config: &Value, diagnostics: &mut Diagnostics) -> Optio
         let arn = match ecs.describe_service(&cluster, &service).await {
             Ok(Some(found)) => Some(found.live_task_definition().to_string()),
             Ok(None) => None,
+            // No cluster yet means no service yet: the first apply of a new stack.
+            Err(err) if err.code() == Some("ClusterNotFoundException") => None,
             Err(err) => {
                 diagnostics.error("Could not describe the service", err.to_string());
                 return None;

@@ -21,6 +21,23 @@ const RENAMES: &[(&str, &str)] = &[
     ("configure_at_launch", "configuredAtLaunch"),
 ];
 
+/// The attribute name of an API key inside a block (`sizeInGiB` → `size_in_gib`).
+pub(crate) fn attribute_name(api: &str) -> String {
+    if let Some((tf, _)) = RENAMES.iter().find(|(_, a)| *a == api) {
+        return (*tf).to_string();
+    }
+    let mut out = String::with_capacity(api.len() + 4);
+    for c in api.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn api_name(name: &str) -> String {
     if let Some((_, api)) = RENAMES.iter().find(|(tf, _)| *tf == name) {
         return (*api).to_string();
@@ -494,6 +511,15 @@ mod tests {
         );
         assert_eq!(api_name("size_in_gib"), "sizeInGiB");
         assert_eq!(api_name("volume"), "volumes");
+        for name in [
+            "efs_volume_configuration",
+            "size_in_gib",
+            "configure_at_launch",
+            "cpu_architecture",
+            "file_system_id",
+        ] {
+            assert_eq!(attribute_name(&api_name(name)), name);
+        }
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub enum OverlayError {
     ContainerWithoutName(usize),
     #[error("overlay {0:?} must be {1}")]
     WrongShape(String, &'static str),
+    #[error(
+        "overlay containerDefinitions names {0:?}, which the template does not have (it has: {1}); a container the overlay adds needs its own \"image\""
+    )]
+    UnknownContainer(String, String),
 }
 
 /// Keys of a task definition an overlay may not set: ownership belongs to ecstpl.
@@ -120,6 +124,16 @@ pub fn apply_overlay(
             .filter_map(Json::as_object_mut)
             .find(|c| c.get("name").and_then(Json::as_str) == Some(name));
         let Some(container) = existing else {
+            if patch.get("image").and_then(Json::as_str).is_none() {
+                let known: Vec<&str> = target
+                    .iter()
+                    .filter_map(|c| c.get("name").and_then(Json::as_str))
+                    .collect();
+                return Err(OverlayError::UnknownContainer(
+                    name.to_string(),
+                    known.join(", "),
+                ));
+            }
             target.push(Json::Object(patch.clone()));
             continue;
         };
@@ -250,6 +264,17 @@ mod tests {
                 &json!({"containerDefinitions": [{"image": "x"}]})
             ),
             Err(OverlayError::ContainerWithoutName(0))
+        );
+        let mut definition = json!({"containerDefinitions": [{"name": "app", "image": "x"}]})
+            .as_object()
+            .unwrap()
+            .clone();
+        assert_eq!(
+            apply_overlay(
+                &mut definition,
+                &json!({"containerDefinitions": [{"name": "ap", "environment": []}]})
+            ),
+            Err(OverlayError::UnknownContainer("ap".into(), "app".into()))
         );
     }
 }

@@ -4,6 +4,7 @@
 
 mod deploy;
 mod document;
+mod ecs_checks;
 mod normalize;
 mod render;
 pub mod rules;
@@ -19,6 +20,7 @@ pub use self::document::{
     ParseError, READ_ONLY_FIELDS, parse_container_definitions, parse_task_definition_document,
     strip_read_only,
 };
+pub use self::ecs_checks::is_role_arn;
 pub use self::normalize::{
     containers_equivalent, normalize_container, normalize_containers, normalize_task_definition,
 };
@@ -26,10 +28,11 @@ pub(crate) use self::render::containers;
 pub use self::render::{differences, drift, images, render, task_definitions_equivalent};
 pub use self::size::{normalize_cpu, normalize_memory, validate_fargate_size};
 pub use self::state::{
-    containers_for_register, imported_container_definitions, is_absent, without_nulls,
+    containers_for_register, imported_container_definitions, is_absent, without_empty_enums,
+    without_nulls,
 };
 pub use self::validate::{
-    PathSegment, Problem, parse_containers_text, validate_container_definitions,
+    PathSegment, Problem, check_tag, parse_containers_text, validate_container_definitions,
     validate_containers, validate_family, validate_task_definition,
 };
 

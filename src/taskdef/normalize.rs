@@ -170,6 +170,9 @@ pub(crate) fn context_of(definition: &Map<String, Json>) -> Context {
 /// A whole task definition in canonical form: read-only fields (T12) and ownership (family,
 /// tags) aside, task-level rewrites undone, containers by name.
 pub fn normalize_task_definition(definition: &Map<String, Json>) -> Map<String, Json> {
+    let mut definition = definition.clone();
+    crate::taskdef::without_empty_enums(&mut definition);
+    let definition = &definition;
     let mut out = Map::new();
     for (key, value) in definition {
         if READ_ONLY_FIELDS.contains(&key.as_str())

@@ -18,6 +18,7 @@ pub fn render(
 ) -> Map<String, Json> {
     let mut rendered = template.clone();
     strip_read_only(&mut rendered);
+    crate::taskdef::without_empty_enums(&mut rendered);
     if let Some(Json::Array(containers)) = rendered.get_mut("containerDefinitions") {
         for container in containers.iter_mut().filter_map(Json::as_object_mut) {
             let name = container

@@ -44,6 +44,29 @@ pub fn without_nulls(value: &Json) -> Json {
     }
 }
 
+/// Enum-valued fields where some SDKs (Go's, behind ecspresso and `describe` dumps) write
+/// `""` for "not set": task-level and in containers, and in port mappings.
+const ENUM_FIELDS: &[&str] = &["pidMode", "ipcMode", "networkMode"];
+const CONTAINER_ENUM_FIELDS: &[&str] = &["versionConsistency"];
+const PORT_ENUM_FIELDS: &[&str] = &["appProtocol", "protocol"];
+
+/// The definition without the `""` enum values that mean "not set": what ecstpl registers,
+/// so a document dumped by such a tool registers as that tool would register it.
+pub fn without_empty_enums(definition: &mut serde_json::Map<String, Json>) {
+    let empty = |v: &Json| v.as_str() == Some("");
+    definition.retain(|k, v| !(ENUM_FIELDS.contains(&k.as_str()) && empty(v)));
+    if let Some(Json::Array(containers)) = definition.get_mut("containerDefinitions") {
+        for container in containers.iter_mut().filter_map(Json::as_object_mut) {
+            container.retain(|k, v| !(CONTAINER_ENUM_FIELDS.contains(&k.as_str()) && empty(v)));
+            if let Some(Json::Array(mappings)) = container.get_mut("portMappings") {
+                for mapping in mappings.iter_mut().filter_map(Json::as_object_mut) {
+                    mapping.retain(|k, v| !(PORT_ENUM_FIELDS.contains(&k.as_str()) && empty(v)));
+                }
+            }
+        }
+    }
+}
+
 /// Whether a value means "not set" (null, or empty at every depth).
 pub fn is_absent(value: &Json) -> bool {
     clean(value).is_none()

@@ -40,6 +40,36 @@ pub enum Fault {
         operation: Option<String>,
         delay: Duration,
     },
+    /// The request reaches the emulator (it takes effect) but its answer is lost: replaced by
+    /// `answer`, `times` times.
+    AnswerLost {
+        operation: Option<String>,
+        times: u32,
+        answer: Lost,
+    },
+    /// HTTP 500 with an HTML body (a load balancer's error page), `times` times.
+    HtmlServerError {
+        operation: Option<String>,
+        times: u32,
+    },
+    /// The connection is accepted and never answered, `times` times.
+    NeverAnswers {
+        operation: Option<String>,
+        times: u32,
+    },
+    /// A token bucket as ECS throttles: `burst` requests at once, then `per_second`.
+    RateLimit {
+        operation: Option<String>,
+        burst: f64,
+        per_second: f64,
+    },
+}
+
+/// What comes back instead of an answer that was lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lost {
+    ServerError,
+    Reset,
 }
 
 /// How simulated rollouts end (moto never runs tasks, so its deployments never move): the
@@ -78,12 +108,17 @@ struct State {
     added_later: Vec<(String, serde_json::Value)>,
     /// The deployment machinery ECS would run; None: responses pass through untouched.
     deployments: Option<Simulator>,
+    /// The token bucket of [`Fault::RateLimit`]: tokens and when they were last counted.
+    bucket: Option<(f64, std::time::Instant)>,
 }
 
 enum Action {
     Forward(Option<Duration>),
+    ForwardThenLose(Lost),
     Respond(StatusCode, &'static str),
+    RespondHtml,
     Reset,
+    Hang,
 }
 
 impl State {
@@ -117,6 +152,45 @@ impl State {
                     operation,
                     delay: d,
                 } if matches(operation) => delay = Some(*d),
+                Fault::AnswerLost {
+                    operation,
+                    times,
+                    answer,
+                } if *times > 0 && matches(operation) => {
+                    *times -= 1;
+                    self.injected += 1;
+                    return Action::ForwardThenLose(*answer);
+                }
+                Fault::HtmlServerError { operation, times } if *times > 0 && matches(operation) => {
+                    *times -= 1;
+                    self.injected += 1;
+                    return Action::RespondHtml;
+                }
+                Fault::NeverAnswers { operation, times } if *times > 0 && matches(operation) => {
+                    *times -= 1;
+                    self.injected += 1;
+                    return Action::Hang;
+                }
+                Fault::RateLimit {
+                    operation,
+                    burst,
+                    per_second,
+                } if matches(operation) => {
+                    let now = std::time::Instant::now();
+                    let (tokens, last) = self.bucket.get_or_insert((*burst, now));
+                    *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * *per_second)
+                        .min(*burst);
+                    *last = now;
+                    if *tokens >= 1.0 {
+                        *tokens -= 1.0;
+                    } else {
+                        self.injected += 1;
+                        return Action::Respond(
+                            StatusCode::BAD_REQUEST,
+                            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+                        );
+                    }
+                }
                 _ => {}
             }
         }
@@ -332,7 +406,22 @@ async fn handle(
             .body(Full::new(Bytes::from_static(body.as_bytes())))?),
         // An error from the service makes hyper drop the connection without an answer.
         Action::Reset => Err("injected connection reset".into()),
-        Action::Forward(delay) => {
+        Action::RespondHtml => Ok(Response::builder()
+            .status(StatusCode::INTERNAL_SERVER_ERROR)
+            .header("content-type", "text/html")
+            .body(Full::new(Bytes::from_static(
+                b"<html><head><title>500 Internal Server Error</title></head><body>upstream unavailable</body></html>",
+            )))?),
+        Action::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Err("never answered".into())
+        }
+        action @ (Action::Forward(_) | Action::ForwardThenLose(_)) => {
+            let (delay, lose) = match action {
+                Action::Forward(delay) => (delay, None),
+                Action::ForwardThenLose(lost) => (None, Some(lost)),
+                _ => (None, None),
+            };
             if let Some(delay) = delay {
                 tokio::time::sleep(delay).await;
             }
@@ -364,6 +453,18 @@ async fn handle(
                     .body(Full::new(Bytes::from(answer.to_string())))?);
             }
             let response = client.request(forward.body(Full::new(body))?).await?;
+            match lose {
+                Some(Lost::Reset) => return Err("answer lost: connection reset".into()),
+                Some(Lost::ServerError) => {
+                    return Ok(Response::builder()
+                        .status(StatusCode::INTERNAL_SERVER_ERROR)
+                        .header("content-type", "application/x-amz-json-1.1")
+                        .body(Full::new(Bytes::from_static(
+                            br#"{"__type":"ServerException","message":"answer lost"}"#,
+                        )))?);
+                }
+                None => {}
+            }
             let (mut parts, body) = response.into_parts();
             let mut body = body.collect().await?.to_bytes();
             if parts.status.is_success() {

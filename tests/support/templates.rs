@@ -23,6 +23,116 @@ provider "ecstpl" {
 }
 "#;
 
+/// `{{ … }}` placeholders (ecspresso's `{{ must_env `X` }}`, a CI step's `{{ACCOUNT_ID}}`) as
+/// their tool renders them: an account ID, a region, or a plain name.
+fn render_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start..].find("}}") else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let inner = rest[start + 2..start + end].trim();
+        out.push_str(match inner {
+            "ACCOUNT_ID" => "123456789012",
+            "REGION" => "us-east-1",
+            _ => "rendered",
+        });
+        rest = &rest[start + end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where a published file leaves a value to another tool (envsubst, a CI template step) and
+/// ECS needs a real one, the value that tool would put there: task sizes `${TASK_CPU}` and
+/// `${TASK_MEMORY}` become 256 and 512, `{{ … }}` placeholders are rendered (ECS's tag
+/// pattern has no braces, an ARN needs an account), and the one file that sets no memory anywhere gets a task memory
+/// of 512 (ECS refuses it otherwise, and so does ecstpl at plan time).
+pub fn substitute(name: &str, text: &str) -> String {
+    let mut text = render_placeholders(
+        &text
+            .replace("\"${TASK_CPU}\"", "\"256\"")
+            .replace("\"${TASK_MEMORY}\"", "\"512\""),
+    );
+    if name.starts_with("NASA-ACROSS") {
+        text = text.replacen('{', "{\"memory\": \"512\",", 1);
+    }
+    text
+}
+
+/// What a file's deploy tool fills in before ECS sees it, where the file holds a placeholder
+/// ECS would refuse: role ARNs with a placeholder account (`ACCOUNT_ID`, `XXXXXXXXXXXX`,
+/// `<executionRoleArn>`) get a real-looking one; container names with `$VAR` lose the shell
+/// syntax; environment files get an S3 object ARN; a templated CPU architecture gets one; and the two old Fargate samples that log
+/// with awslogs but name no execution role (ECS: "Fargate requires task definition to have
+/// execution role ARN to support log driver awslogs") get one. Returns whether anything changed.
+pub fn render_for_ecs(document: &mut Map<String, Json>) -> bool {
+    let before = document.clone();
+    let role_ok = |value: &str| {
+        ecstpl::taskdef::is_role_arn(value)
+            || (!value.is_empty()
+                && value.len() <= 64
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+                && value != "rendered")
+    };
+    for field in ["executionRoleArn", "taskRoleArn"] {
+        if let Some(value) = document.get(field).and_then(Json::as_str)
+            && !role_ok(value)
+        {
+            document.insert(
+                field.into(),
+                Json::from("arn:aws:iam::123456789012:role/ecsTaskExecutionRole"),
+            );
+        }
+    }
+    if let Some(Json::Object(platform)) = document.get_mut("runtimePlatform")
+        && platform.get("cpuArchitecture").and_then(Json::as_str) == Some("rendered")
+    {
+        platform.insert("cpuArchitecture".into(), Json::from("X86_64"));
+    }
+    let fargate = document
+        .get("requiresCompatibilities")
+        .and_then(Json::as_array)
+        .is_some_and(|c| c.iter().any(|c| c == "FARGATE"));
+    let mut awslogs = false;
+    if let Some(Json::Array(containers)) = document.get_mut("containerDefinitions") {
+        for container in containers.iter_mut().filter_map(Json::as_object_mut) {
+            if let Some(name) = container.get("name").and_then(Json::as_str)
+                && name.contains(['$', '{', '}'])
+            {
+                let plain: String = name.chars().filter(|c| !"${}".contains(*c)).collect();
+                container.insert("name".into(), Json::from(plain));
+            }
+            if let Some(Json::Array(files)) = container.get_mut("environmentFiles") {
+                for file in files.iter_mut().filter_map(Json::as_object_mut) {
+                    if !file
+                        .get("value")
+                        .and_then(Json::as_str)
+                        .is_some_and(|v| v.starts_with("arn:aws:s3:::"))
+                    {
+                        file.insert("value".into(), Json::from("arn:aws:s3:::bucket/app.env"));
+                    }
+                }
+            }
+            awslogs |= container
+                .get("logConfiguration")
+                .and_then(|l| l.get("logDriver"))
+                == Some(&Json::from("awslogs"));
+        }
+    }
+    if fargate && awslogs && document.get("executionRoleArn").is_none_or(Json::is_null) {
+        document.insert(
+            "executionRoleArn".into(),
+            Json::from("arn:aws:iam::123456789012:role/ecsTaskExecutionRole"),
+        );
+    }
+    *document != before
+}
+
 pub fn corpus(set: &str) -> Vec<(String, Map<String, Json>)> {
     let dir = repo_root().join("tests/corpus").join(set);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -33,7 +143,8 @@ pub fn corpus(set: &str) -> Vec<(String, Map<String, Json>)> {
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = substitute(&name, &std::fs::read_to_string(&path).unwrap());
             let text = text.trim_start_matches('\u{feff}');
             let mut document: Map<String, Json> = serde_json::from_str(text).unwrap();
             if let Some(Json::Object(inner)) = document.get("taskDefinition").cloned() {
@@ -42,6 +153,9 @@ pub fn corpus(set: &str) -> Vec<(String, Map<String, Json>)> {
                 if let Some(tags) = tags {
                     document.entry("tags").or_insert(tags);
                 }
+            }
+            if set == "valid" {
+                render_for_ecs(&mut document);
             }
             (
                 path.file_name().unwrap().to_string_lossy().into_owned(),

@@ -14,6 +14,9 @@ use crate::provider::template::request;
 use crate::provider::values;
 use crate::taskdef;
 
+/// ECS's limit on tags per task definition.
+const MAX_TAGS_PER_REVISION: usize = 50;
+
 /// What makes two `ecstpl_template` values the same to ECS.
 pub(crate) struct TemplateSemantics;
 
@@ -77,7 +80,23 @@ pub(crate) fn modify_plan(
     let config = &request.config;
     let planned = &mut response.planned_state;
     planned.set_attr(ID, config.get_attr(FAMILY).cloned().unwrap_or(Value::Null));
-    planned.set_attr(TAGS_ALL, planned_tags_all(config, default_tags));
+    let tags_all = planned_tags_all(config, default_tags);
+    // ECS allows 50 tags; ecstpl adds its contract tags to what tags_all holds.
+    if let Some(all) = tags_all.as_map() {
+        let contract = 1 + usize::from(values::string(config, DEPLOY_FAMILY).is_some());
+        if all.len() + contract > MAX_TAGS_PER_REVISION {
+            response.diagnostics.error_at(
+                crate::plugin::path::AttributePath::root(TAGS),
+                "Too many tags",
+                format!(
+                    "tags, the provider's default_tags and the document's tags make {} tags, and ecstpl adds {contract} of its own: ECS allows {MAX_TAGS_PER_REVISION} per task definition.",
+                    all.len()
+                ),
+            );
+        }
+    }
+    let planned = &mut response.planned_state;
+    planned.set_attr(TAGS_ALL, tags_all);
     let private = Private::parse(&request.prior_private);
     if new_version {
         tracing::debug!("plan registers a new template revision");

@@ -114,6 +114,10 @@ pub(crate) async fn import(
         diagnostics: Diagnostics::new(),
     };
     let id = request.id.trim();
+    if let Err(message) = check_import_id(id) {
+        response.diagnostics.error("Invalid import ID", message);
+        return response;
+    }
     let lookup = if id.contains(':') {
         ecs.describe_task_definition(id).await
     } else {
@@ -155,6 +159,36 @@ pub(crate) async fn import(
             .error("Could not look up the task definition to import", err.to_string()),
     }
     response
+}
+
+/// The forms an import ID takes: a task definition ARN, `family:revision` or `family`.
+pub(crate) fn check_import_id(id: &str) -> Result<(), String> {
+    const FORMS: &str = "Import takes a task definition ARN (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION), FAMILY:REVISION, or FAMILY (its latest ACTIVE revision).";
+    let family_revision = |text: &str| -> bool {
+        text.rsplit_once(':').is_some_and(|(family, revision)| {
+            taskdef::validate_family(family).is_ok()
+                && !revision.is_empty()
+                && revision.chars().all(|c| c.is_ascii_digit())
+        })
+    };
+    let ok = if let Some(rest) = id.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        parts.len() == 5
+            && parts[0].starts_with("aws")
+            && parts[1] == "ecs"
+            && parts[4]
+                .strip_prefix("task-definition/")
+                .is_some_and(family_revision)
+    } else if id.contains(':') {
+        family_revision(id)
+    } else {
+        taskdef::validate_family(id).is_ok()
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{id:?} is none of these. {FORMS}"))
+    }
 }
 
 /// A state object with every attribute null and every list of blocks empty.
@@ -270,6 +304,28 @@ mod tests {
             "arn:aws:ecs:us-east-1:123456789012:task-definition/web-template"
         );
         assert_eq!(arn_without_revision("not-an-arn"), "not-an-arn");
+    }
+
+    #[test]
+    fn import_ids_take_three_forms() {
+        for good in [
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/web-template:3",
+            "arn:aws-cn:ecs:cn-north-1:123456789012:task-definition/web:1",
+            "web-template:3",
+            "web-template",
+        ] {
+            assert!(check_import_id(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "family:abc",
+            "arn:aws:s3:::bucket",
+            "",
+            "web template",
+            "arn:aws:ecs:us-east-1:1:service/web",
+        ] {
+            let message = check_import_id(bad).unwrap_err();
+            assert!(message.contains("FAMILY:REVISION"), "{bad}: {message}");
+        }
     }
 
     #[test]

@@ -125,6 +125,7 @@ fn document_body(state: &Value) -> Result<Described, Unreadable> {
             path: Vec::new(),
             summary: "Invalid task_definition".into(),
             detail: err.to_string(),
+            warning: false,
         },
     })?;
     let mut body = match taskdef::without_nulls(&Json::Object(parsed)) {
@@ -132,6 +133,7 @@ fn document_body(state: &Value) -> Result<Described, Unreadable> {
         _ => Map::new(),
     };
     body.remove("tags");
+    taskdef::without_empty_enums(&mut body);
     // The resource's family is the one registered; a document's is often a placeholder.
     body.remove("family");
     let mut unknown = Vec::new();

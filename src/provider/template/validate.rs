@@ -94,6 +94,17 @@ pub(crate) fn validate(config: &Value) -> Diagnostics {
             );
         }
     }
+    if let Some(keep) = config
+        .get_attr(KEEP_SUPERSEDED_REVISIONS)
+        .filter(|v| !v.is_null() && !v.is_unknown())
+        && keep.as_i64().is_none()
+    {
+        diags.error_at(
+            AttributePath::root(KEEP_SUPERSEDED_REVISIONS),
+            "Invalid keep_superseded_revisions",
+            "keep_superseded_revisions counts revisions to keep: a whole number, 0 or more.",
+        );
+    }
     if values::integer(config, KEEP_SUPERSEDED_REVISIONS).is_some_and(|n| n < 0) {
         diags.error_at(
             AttributePath::root(KEEP_SUPERSEDED_REVISIONS),
@@ -102,7 +113,16 @@ pub(crate) fn validate(config: &Value) -> Diagnostics {
         );
     }
     if let Some(tags) = config.get_attr(TAGS).and_then(Value::as_map) {
-        for key in tags.keys() {
+        for (key, value) in tags {
+            if let Some(value) = value.as_str()
+                && let Err(message) = taskdef::check_tag(key, value)
+            {
+                diags.error_at(
+                    AttributePath::root(TAGS).key(key.clone()),
+                    "Invalid tag",
+                    message,
+                );
+            }
             if key.starts_with(aws::contract::RESERVED_PREFIX) {
                 diags.error_at(
                     AttributePath::root(TAGS).key(key.clone()),
@@ -144,13 +164,14 @@ fn report(problem: &Problem, fallback: &'static str, document: bool, diags: &mut
                 AttributePath::root(CONTAINER_DEFINITIONS),
                 location(&problem.path),
             ),
-            Some(block @ (VOLUME | PLACEMENT_CONSTRAINTS | INFERENCE_ACCELERATOR)) => {
-                let path = match problem.path.get(1) {
-                    Some(PathSegment::Index(i)) => AttributePath::root(block).index(*i as i64),
-                    _ => AttributePath::root(block),
-                };
-                (path, String::new())
-            }
+            Some(
+                block @ (VOLUME
+                | PLACEMENT_CONSTRAINTS
+                | INFERENCE_ACCELERATOR
+                | RUNTIME_PLATFORM
+                | EPHEMERAL_STORAGE
+                | PROXY_CONFIGURATION),
+            ) => (block_path(block, &problem.path[1..]), String::new()),
             Some(attribute) => (AttributePath::root(attribute), String::new()),
         }
     };
@@ -159,7 +180,43 @@ fn report(problem: &Problem, fallback: &'static str, document: bool, diags: &mut
         (false, true) => format!("At {location}."),
         (false, false) => format!("At {location}: {}", problem.detail),
     };
-    diags.error_at(path, problem.summary.clone(), detail);
+    if problem.warning {
+        diags.warning_at(path, problem.summary.clone(), detail);
+    } else {
+        diags.error_at(path, problem.summary.clone(), detail);
+    }
+}
+
+/// The path of a problem inside a nested block: API keys as the block's attribute names
+/// (`sizeInGiB` → `size_in_gib`), list blocks indexed (the first when the problem is about the
+/// whole list), so Terraform points at the line that holds it.
+fn block_path(block: &'static str, rest: &[PathSegment]) -> AttributePath {
+    let list = matches!(
+        block,
+        VOLUME | PLACEMENT_CONSTRAINTS | INFERENCE_ACCELERATOR
+    );
+    let mut path = AttributePath::root(block);
+    let mut rest = rest.iter().peekable();
+    if list {
+        match rest.peek() {
+            Some(PathSegment::Index(i)) => {
+                path = path.index(*i as i64);
+                rest.next();
+            }
+            _ => return path.index(0),
+        }
+    }
+    for segment in rest {
+        match segment {
+            PathSegment::Key(key) if key == "host" => return path.attr("host_path"),
+            PathSegment::Key(key) => {
+                path = path.attr(crate::provider::task_blocks::attribute_name(key))
+            }
+            // Lists inside blocks are attributes of their own (maps, lists of strings).
+            PathSegment::Index(_) => return path,
+        }
+    }
+    path
 }
 
 /// `containerDefinitions[0].image`, from a problem's path.
