@@ -436,3 +436,30 @@ async fn stop_provider_cancels_an_in_flight_aws_call() {
         response.diagnostics
     );
 }
+
+/// Other users of the machine cannot reach the plugin's socket: its directory is private.
+#[test]
+fn the_socket_and_its_directory_are_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let identity = terraform_like_identity();
+    let plugin = start_plugin(Some(&identity.pem));
+    let directory = plugin.socket.parent().unwrap();
+    let directory_mode = std::fs::metadata(directory).unwrap().permissions().mode();
+    assert_eq!(
+        directory_mode & 0o077,
+        0,
+        "{} is mode {:o}: group or others can enter it",
+        directory.display(),
+        directory_mode & 0o777
+    );
+    let socket_mode = std::fs::symlink_metadata(&plugin.socket)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        socket_mode & 0o077,
+        0,
+        "the socket is mode {:o}",
+        socket_mode & 0o777
+    );
+}

@@ -350,6 +350,17 @@ mod tests {
             let changed = normalize_task_definition(&object(rule.example_changed));
             assert_eq!(user, stored, "{}: {}", rule.id, rule.field);
             assert_ne!(user, changed, "{}: the real change went unseen", rule.id);
+            // Every example is a definition ECS accepts.
+            for example in [rule.example_user, rule.example_changed] {
+                let mut definition = object(example);
+                definition.insert("family".into(), Json::from("example"));
+                crate::taskdef::strip_read_only(&mut definition);
+                let errors: Vec<_> = crate::taskdef::validate_task_definition(&definition, &[])
+                    .into_iter()
+                    .filter(|p| !p.warning)
+                    .collect();
+                assert!(errors.is_empty(), "{}: {errors:?}", rule.id);
+            }
         }
     }
 

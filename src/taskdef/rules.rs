@@ -235,9 +235,9 @@ pub const RULES: &[Rule] = &[
             "https://github.com/dagster-io/dagster/pull/10982",
             "https://github.com/hashicorp/terraform-provider-aws/pull/35792",
         ],
-        example_user: r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128,"secrets":[{"name":"DB","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/db"},{"name":"API","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/api"}]}]}"#,
-        example_stored: r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128,"secrets":[{"name":"API","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/api"},{"name":"DB","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/db"}]}]}"#,
-        example_changed: r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128,"secrets":[{"name":"API","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/api2"},{"name":"DB","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/db"}]}]}"#,
+        example_user: r#"{"executionRoleArn":"arn:aws:iam::123456789012:role/ecsTaskExecutionRole","containerDefinitions":[{"name":"app","image":"x","memory":128,"secrets":[{"name":"DB","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/db"},{"name":"API","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/api"}]}]}"#,
+        example_stored: r#"{"executionRoleArn":"arn:aws:iam::123456789012:role/ecsTaskExecutionRole","containerDefinitions":[{"name":"app","image":"x","memory":128,"secrets":[{"name":"API","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/api"},{"name":"DB","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/db"}]}]}"#,
+        example_changed: r#"{"executionRoleArn":"arn:aws:iam::123456789012:role/ecsTaskExecutionRole","containerDefinitions":[{"name":"app","image":"x","memory":128,"secrets":[{"name":"API","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/api2"},{"name":"DB","valueFrom":"arn:aws:ssm:us-east-1:1:parameter/db"}]}]}"#,
     },
     Rule {
         id: "C12",
@@ -461,9 +461,9 @@ pub const RULES: &[Rule] = &[
         sources: &[
             "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_EFSVolumeConfiguration.html",
         ],
-        example_user: r#"{"volumes":[{"name":"data","efsVolumeConfiguration":{"fileSystemId":"fs-12345678","authorizationConfig":{"accessPointId":"fsap-1"}}}],"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#,
-        example_stored: r#"{"volumes":[{"name":"data","efsVolumeConfiguration":{"fileSystemId":"fs-12345678","transitEncryption":"DISABLED","authorizationConfig":{"accessPointId":"fsap-1","iam":"DISABLED"}}}],"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#,
-        example_changed: r#"{"volumes":[{"name":"data","efsVolumeConfiguration":{"fileSystemId":"fs-12345678","transitEncryption":"ENABLED","authorizationConfig":{"accessPointId":"fsap-1","iam":"DISABLED"}}}],"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#,
+        example_user: r#"{"volumes":[{"name":"data","efsVolumeConfiguration":{"fileSystemId":"fs-12345678"}}],"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#,
+        example_stored: r#"{"volumes":[{"name":"data","efsVolumeConfiguration":{"fileSystemId":"fs-12345678","transitEncryption":"DISABLED","authorizationConfig":{"iam":"DISABLED"}}}],"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#,
+        example_changed: r#"{"volumes":[{"name":"data","efsVolumeConfiguration":{"fileSystemId":"fs-12345678","transitEncryption":"ENABLED","authorizationConfig":{"iam":"DISABLED"}}}],"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#,
     },
     Rule {
         id: "T11",

@@ -9,7 +9,6 @@ pub mod proxy;
 pub mod templates;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,13 +35,6 @@ fn venv_bin(name: &str) -> PathBuf {
     path
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 /// The moto server, serving the ECS API on 127.0.0.1; killed on drop.
 pub struct Moto {
     child: Child,
@@ -55,16 +47,17 @@ impl Moto {
     pub fn start() -> Moto {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join("moto.log");
-        let port = free_port();
+        // Port 0: the server binds a free port itself and prints it (no window in which another
+        // process can take a port picked for it).
         let child = Command::new(venv_bin("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("moto log"))
             .spawn()
             .expect("start moto_server");
         let mut moto = Moto {
             child,
-            port,
+            port: 0,
             log,
             _dir: dir,
         };
@@ -78,7 +71,17 @@ impl Moto {
             if let Some(status) = self.child.try_wait().expect("moto status") {
                 panic!("moto_server exited ({status}):\n{}", self.log_text());
             }
-            if http_get(self.port, "/moto-api/").is_some() {
+            if self.port == 0 {
+                // " * Running on http://127.0.0.1:PORT"
+                self.port = self
+                    .log_text()
+                    .split("Running on http://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|port| port.parse().ok())
+                    .unwrap_or(0);
+            }
+            if self.port != 0 && http_get(self.port, "/moto-api/").is_some() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
