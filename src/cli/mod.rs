@@ -304,11 +304,28 @@ pub async fn run(cli: Cli) -> ExitCode {
             None => command.await,
         }
     };
-    tokio::select! {
-        code = bounded => code,
-        signal = report::termination() => {
-            report::left_behind(&format!("interrupted by {signal}"));
-            report::fail(ExitCode::Interrupted(signal), &format!("interrupted by {signal}"))
+    let stopped = tokio::select! {
+        code = bounded => return code,
+        signal = report::termination() => signal,
+    };
+    // A revision registered a moment ago that nothing uses would stay ACTIVE forever: take it
+    // back (bounded: a second signal, or 10 s, ends the process).
+    if let Some(arn) = report::unused_registration() {
+        let cleanup = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            ecs.deregister_task_definition(&arn),
+        );
+        tokio::select! {
+            result = cleanup => match result {
+                Ok(Ok(())) => report::did(format!("deregistered {arn} again, which nothing used")),
+                _ => report::did(format!("{arn} stays registered, unused: deregister it by hand")),
+            },
+            _ = report::termination() => report::did(format!("{arn} stays registered, unused")),
         }
     }
+    report::left_behind(&format!("interrupted by {stopped}"));
+    report::fail(
+        ExitCode::Interrupted(stopped),
+        &format!("interrupted by {stopped}"),
+    )
 }

@@ -283,7 +283,7 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
         let registered = ecs.register_task_definition(&rendered.request).await?;
         let arn = registered.arn().to_string();
         eprintln!("registered {} from template {}", registered.family_revision(), rendered.template.family_revision());
-        report::did(format!("registered {} (not used by the service yet)", registered.family_revision()));
+        report::registered(registered.arn(), format!("registered {}", registered.family_revision()));
         let since = follow::epoch_now();
         let started = ecs.update_service_task_definition(&target.cluster, &target.service, &arn).await?;
         eprintln!(
@@ -292,7 +292,7 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
             registered.family_revision(),
             started.as_deref().map(|d| format!(" (deployment {d})")).unwrap_or_default()
         );
-        report::did(format!(
+        report::in_use(format!(
             "service {} set to {}: the deployment goes on in ECS (follow it with ecstpl status)",
             target.service,
             registered.family_revision()

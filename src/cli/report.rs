@@ -57,19 +57,54 @@ pub(crate) async fn termination() -> Signal {
 }
 
 /// What a command did so far that outlives it (a registration, a deployment started), so an
-/// interrupted or timed-out command can say what it left.
-static JOURNAL: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// interrupted or timed-out command can say what it left, and take back a registration that
+/// nothing uses yet.
+#[derive(Default)]
+struct Journal {
+    steps: Vec<String>,
+    /// A revision this command registered that no service or task uses yet.
+    unused_registration: Option<String>,
+}
+
+static JOURNAL: std::sync::Mutex<Journal> = std::sync::Mutex::new(Journal {
+    steps: Vec::new(),
+    unused_registration: None,
+});
 
 /// Records a step that outlives the command.
 pub(crate) fn did(step: impl Into<String>) {
     if let Ok(mut journal) = JOURNAL.lock() {
-        journal.push(step.into());
+        journal.steps.push(step.into());
     }
+}
+
+/// Records a registration nothing uses yet (taken back if the command is stopped now).
+pub(crate) fn registered(arn: &str, step: impl Into<String>) {
+    if let Ok(mut journal) = JOURNAL.lock() {
+        journal.steps.push(step.into());
+        journal.unused_registration = Some(arn.to_string());
+    }
+}
+
+/// The registration is in use now (a service points at it, a task runs it).
+pub(crate) fn in_use(step: impl Into<String>) {
+    if let Ok(mut journal) = JOURNAL.lock() {
+        journal.steps.push(step.into());
+        journal.unused_registration = None;
+    }
+}
+
+/// The registration nothing uses, if the command was stopped between registering and using it.
+pub(crate) fn unused_registration() -> Option<String> {
+    JOURNAL
+        .lock()
+        .ok()
+        .and_then(|j| j.unused_registration.clone())
 }
 
 /// Prints what the command leaves behind after it was stopped.
 pub(crate) fn left_behind(why: &str) {
-    let steps = JOURNAL.lock().map(|j| j.clone()).unwrap_or_default();
+    let steps = JOURNAL.lock().map(|j| j.steps.clone()).unwrap_or_default();
     if steps.is_empty() {
         eprintln!("ecstpl: {why} before changing anything");
     } else {

@@ -91,6 +91,10 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
                     let containers = crate::taskdef::containers(&rendered.request);
                     let container = pick_container(&containers, args.container.as_deref())?;
                     let registered = ecs.register_task_definition(&rendered.request).await?;
+                    crate::cli::report::registered(
+                        registered.arn(),
+                        format!("registered {}", registered.family_revision()),
+                    );
                     eprintln!(
                         "registered {} from template {}",
                         registered.family_revision(),
@@ -119,7 +123,7 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
                 println!("{}", task.arn);
             }
             eprintln!("started task {} ({task_definition}, container {container})", task.arn);
-            crate::cli::report::did(format!("started task {} (it runs on in ECS)", task.arn));
+            crate::cli::report::in_use(format!("started task {} (it runs on in ECS)", task.arn));
             if args.no_wait {
                 if args.output == Output::Json {
                     println!("{}", json!({"task_arn": task.arn, "task_definition_arn": task_definition, "container": container, "result": "started"}));

@@ -97,7 +97,9 @@ pub trait Resource: Send + Sync + 'static {
     }
 
     /// `ApplyResourceChange`: create (prior null), update, or delete (planned null; return
-    /// `Value::Null`). The new state must be wholly known and keep every value that was known in
+    /// `Value::Null`). Not cancelled by `StopProvider` (a write that may have reached the API
+    /// must end in state; Terraform waits for applies in flight after an interrupt), so every
+    /// call made here must be time-bounded. The new state must be wholly known and keep every value that was known in
     /// the plan. When a step fails after something was created, return the state that now
     /// exists together with the error, so nothing is orphaned.
     async fn apply(&self, request: ApplyRequest) -> ApplyResponse;

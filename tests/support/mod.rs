@@ -323,6 +323,31 @@ impl Workspace {
         }
     }
 
+    /// Starts a Terraform command in a process group of its own (so a test can interrupt it
+    /// as Ctrl-C does: the whole group) and returns it running, output captured.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(&self.terraform.path);
+        command
+            .process_group(0)
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("TF_") || key.starts_with("AWS_") {
+                command.env_remove(key.as_ref());
+            }
+        }
+        command.env("AWS_EC2_METADATA_DISABLED", "true");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command.spawn().expect("start terraform")
+    }
+
     fn run_ok(&self, what: &str, args: &[&str]) -> CmdOutput {
         let output = self.run(args);
         assert!(

@@ -57,6 +57,12 @@ pub enum Fault {
         operation: Option<String>,
         times: u32,
     },
+    /// The request reaches the emulator at once (it takes effect even if the client goes
+    /// away) and the answer comes `delay` later.
+    SlowAnswer {
+        operation: Option<String>,
+        delay: Duration,
+    },
     /// A token bucket as ECS throttles: `burst` requests at once, then `per_second`.
     RateLimit {
         operation: Option<String>,
@@ -114,6 +120,7 @@ struct State {
 
 enum Action {
     Forward(Option<Duration>),
+    ForwardThenWait(Duration),
     ForwardThenLose(Lost),
     Respond(StatusCode, &'static str),
     RespondHtml,
@@ -152,6 +159,10 @@ impl State {
                     operation,
                     delay: d,
                 } if matches(operation) => delay = Some(*d),
+                Fault::SlowAnswer {
+                    operation,
+                    delay: d,
+                } if matches(operation) => return Action::ForwardThenWait(*d),
                 Fault::AnswerLost {
                     operation,
                     times,
@@ -416,11 +427,12 @@ async fn handle(
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Err("never answered".into())
         }
-        action @ (Action::Forward(_) | Action::ForwardThenLose(_)) => {
-            let (delay, lose) = match action {
-                Action::Forward(delay) => (delay, None),
-                Action::ForwardThenLose(lost) => (None, Some(lost)),
-                _ => (None, None),
+        action @ (Action::Forward(_) | Action::ForwardThenLose(_) | Action::ForwardThenWait(_)) => {
+            let (delay, lose, answer_after) = match action {
+                Action::Forward(delay) => (delay, None, None),
+                Action::ForwardThenLose(lost) => (None, Some(lost), None),
+                Action::ForwardThenWait(wait) => (None, None, Some(wait)),
+                _ => (None, None, None),
             };
             if let Some(delay) = delay {
                 tokio::time::sleep(delay).await;
@@ -452,7 +464,12 @@ async fn handle(
                     .header("x-amzn-requestid", "simulated")
                     .body(Full::new(Bytes::from(answer.to_string())))?);
             }
-            let response = client.request(forward.body(Full::new(body))?).await?;
+            // The forward runs on its own: a client that goes away does not take it back.
+            let sent = tokio::spawn(client.request(forward.body(Full::new(body))?));
+            let response = sent.await??;
+            if let Some(wait) = answer_after {
+                tokio::time::sleep(wait).await;
+            }
             match lose {
                 Some(Lost::Reset) => return Err("answer lost: connection reset".into()),
                 Some(Lost::ServerError) => {
