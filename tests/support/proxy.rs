@@ -63,6 +63,10 @@ pub enum Fault {
         operation: Option<String>,
         delay: Duration,
     },
+    /// Random faults, reproducible from `seed`: each request meets one with probability `rate`
+    /// (throttling, 500 with and without an ECS error body, resets, lost answers, slow
+    /// answers, and now and then an answer that never comes).
+    Random { seed: u64, rate: f64 },
     /// A token bucket as ECS throttles: `burst` requests at once, then `per_second`.
     RateLimit {
         operation: Option<String>,
@@ -116,6 +120,10 @@ struct State {
     deployments: Option<Simulator>,
     /// The token bucket of [`Fault::RateLimit`]: tokens and when they were last counted.
     bucket: Option<(f64, std::time::Instant)>,
+    /// The generator of [`Fault::Random`].
+    random: Option<fastrand::Rng>,
+    /// How many answers never came ([`Fault::Random`] allows one a run).
+    hung: u32,
 }
 
 enum Action {
@@ -181,6 +189,35 @@ impl State {
                     *times -= 1;
                     self.injected += 1;
                     return Action::Hang;
+                }
+                Fault::Random { seed, rate } => {
+                    let rng = self
+                        .random
+                        .get_or_insert_with(|| fastrand::Rng::with_seed(*seed));
+                    if rng.f64() >= *rate {
+                        continue;
+                    }
+                    self.injected += 1;
+                    return match rng.u32(0..40) {
+                        0..=9 => Action::Respond(
+                            StatusCode::BAD_REQUEST,
+                            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+                        ),
+                        10..=16 => Action::Respond(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            r#"{"__type":"ServerException","message":"injected failure"}"#,
+                        ),
+                        17..=21 => Action::RespondHtml,
+                        22..=26 => Action::Reset,
+                        27..=30 => Action::ForwardThenLose(Lost::ServerError),
+                        31..=34 => Action::ForwardThenLose(Lost::Reset),
+                        35..=38 => Action::ForwardThenWait(Duration::from_millis(300)),
+                        _ if self.hung == 0 => {
+                            self.hung += 1;
+                            Action::Hang
+                        }
+                        _ => Action::Reset,
+                    };
                 }
                 Fault::RateLimit {
                     operation,
@@ -301,6 +338,11 @@ impl RecordingProxy {
 
     pub fn inject(&self, fault: Fault) {
         self.state.lock().expect("proxy state").faults.push(fault);
+    }
+
+    /// No more faults from now on.
+    pub fn clear_faults(&self) {
+        self.state.lock().expect("proxy state").faults.clear();
     }
 
     /// Simulates ECS rollouts on top of the emulator from now on.

@@ -54,11 +54,12 @@ pub(crate) async fn apply(
                 set_identity(&mut state, &revision);
                 private.contract_tags_missing = false;
                 if !prior.is_null() {
-                    let mut failed =
+                    let (mut failed, listed) =
                         supersede(ecs, planned, revision.arn(), &mut response.diagnostics).await;
                     let earlier = std::mem::take(&mut private.pending_deregistration);
                     failed.extend(retry_pending(ecs, earlier, &mut response.diagnostics).await);
                     private.pending_deregistration = failed;
+                    private.supersede_pending = !listed;
                 }
                 state
             }
@@ -72,8 +73,16 @@ pub(crate) async fn apply(
             Ok(()) => {
                 private.contract_tags_missing = false;
                 let earlier = std::mem::take(&mut private.pending_deregistration);
-                private.pending_deregistration =
-                    retry_pending(ecs, earlier, &mut response.diagnostics).await;
+                let mut left = retry_pending(ecs, earlier, &mut response.diagnostics).await;
+                if private.supersede_pending
+                    && let Some(arn) = values::string(prior, ARN)
+                {
+                    let (failed, listed) =
+                        supersede(ecs, planned, &arn, &mut response.diagnostics).await;
+                    left.extend(failed);
+                    private.supersede_pending = !listed;
+                }
+                private.pending_deregistration = left;
                 planned.clone()
             }
             Err(diags) => {
@@ -138,15 +147,16 @@ async fn register(ecs: &Ecs, planned: &Value) -> Result<Revision, Diagnostics> {
 /// After an update registered `new_arn`, superseded template revisions of the family are
 /// deregistered (all but the newest `keep_superseded_revisions`), but only ecstpl's own
 /// template revisions: never one somebody else registered into the family. Returns those that
-/// stayed ACTIVE because a call failed (kept for the next apply to retry).
+/// stayed ACTIVE because a call failed, and whether the family could be listed at all (both
+/// kept for the next apply to retry).
 async fn supersede(
     ecs: &Ecs,
     planned: &Value,
     new_arn: &str,
     diags: &mut Diagnostics,
-) -> Vec<String> {
+) -> (Vec<String>, bool) {
     if values::boolean(planned, DEREGISTER_SUPERSEDED) == Some(false) {
-        return Vec::new();
+        return (Vec::new(), true);
     }
     let keep = values::integer(planned, KEEP_SUPERSEDED_REVISIONS)
         .and_then(|n| usize::try_from(n).ok())
@@ -156,23 +166,26 @@ async fn supersede(
         .prune(&family, aws::contract::ROLE_TEMPLATE, keep, new_arn)
         .await
     {
-        Ok(pruned) => pruned
-            .failed
-            .into_iter()
-            .map(|(arn, err)| {
-                diags.warning(
-                    "Could not deregister a superseded template revision",
-                    format!("{arn} stays ACTIVE for now: {err}. The next apply retries it (pending_deregistration)."),
-                );
-                arn
-            })
-            .collect(),
+        Ok(pruned) => (
+            pruned
+                .failed
+                .into_iter()
+                .map(|(arn, err)| {
+                    diags.warning(
+                        "Could not deregister a superseded template revision",
+                        format!("{arn} stays ACTIVE for now: {err}. The next apply retries it (pending_deregistration)."),
+                    );
+                    arn
+                })
+                .collect(),
+            true,
+        ),
         Err(err) => {
             diags.warning(
                 "Could not list superseded template revisions",
-                format!("They stay ACTIVE: {err}"),
+                format!("They stay ACTIVE for now: {err}. The next apply looks again (pending_deregistration)."),
             );
-            Vec::new()
+            (Vec::new(), false)
         }
     }
 }

@@ -104,7 +104,7 @@ pub(crate) fn modify_plan(
         // The revision lacks ecstpl's contract tags: an in-place tag update adds them.
         planned.set_attr(TAGS_ALL, Value::unknown());
     }
-    if !private.pending_deregistration.is_empty() && !request.prior_state.is_null() {
+    if private.clean_up_pending() && !request.prior_state.is_null() {
         // A clean-up that failed before is retried by this apply; what is left is known then.
         planned.set_attr(PENDING_DEREGISTRATION, Value::unknown());
     }

@@ -12,6 +12,16 @@ pub(crate) struct Private {
     /// Superseded template revisions whose deregistration failed: the next apply retries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_deregistration: Vec<String>,
+    /// The superseded revisions could not even be listed: the next apply looks again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub supersede_pending: bool,
+}
+
+impl Private {
+    /// Whether the next apply has clean-up to retry.
+    pub(crate) fn clean_up_pending(&self) -> bool {
+        self.supersede_pending || !self.pending_deregistration.is_empty()
+    }
 }
 
 impl Private {
@@ -40,6 +50,7 @@ mod tests {
         let private = Private {
             contract_tags_missing: true,
             pending_deregistration: vec!["arn:1".into()],
+            supersede_pending: true,
         };
         assert_eq!(Private::parse(&private.to_bytes()), private);
         assert_eq!(Private::parse(b"not json"), Private::default());
