@@ -143,6 +143,12 @@ fn to_json(value: &Value, ty: &Type, path: &mut AttributePath) -> Result<Json, C
                 "unknown values have no JSON form",
             ));
         }
+        (value, Type::Dynamic) => {
+            // The type travels with the value, as cty writes it and `from_json` reads it.
+            let concrete = super::msgpack::implied_type(value);
+            let inner = to_json(value, &concrete, path)?;
+            serde_json::json!({ "value": inner, "type": concrete.to_json() })
+        }
         (Value::String(s), Type::String) => Json::from(s.clone()),
         (Value::Bool(b), Type::Bool) => Json::from(*b),
         (Value::Number(n), Type::Number) => match n {
@@ -260,5 +266,16 @@ mod tests {
             decode_json(raw, &Type::Dynamic).unwrap(),
             Value::List(vec!["a".into(), "b".into()])
         );
+    }
+
+    #[test]
+    fn dynamic_values_encode_with_their_type() {
+        let value = Value::List(vec!["a".into(), "b".into()]);
+        let bytes = encode_json(&value, &Type::Dynamic).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Json>(&bytes).unwrap(),
+            serde_json::json!({"value": ["a", "b"], "type": ["list", "string"]})
+        );
+        assert_eq!(decode_json(&bytes, &Type::Dynamic).unwrap(), value);
     }
 }

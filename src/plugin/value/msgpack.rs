@@ -191,7 +191,7 @@ fn encode_value(
 }
 
 /// The type a known value implies, for values of dynamic attributes.
-fn implied_type(value: &Value) -> Type {
+pub(super) fn implied_type(value: &Value) -> Type {
     match value {
         Value::Null | Value::Unknown(_) => Type::Dynamic,
         Value::Bool(_) => Type::Bool,
