@@ -90,18 +90,20 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
         )
     };
 
+    use std::os::unix::fs::PermissionsExt;
+    // Private before the socket exists (0700 asked for, not left to the umask or to the
+    // temporary-file crate's default), and the socket itself 0600.
     let socket_dir = tempfile::Builder::new()
         .prefix("ecstpl-plugin")
+        .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
+        .map_err(ServeError::Socket)?;
+    std::fs::set_permissions(socket_dir.path(), std::fs::Permissions::from_mode(0o700))
         .map_err(ServeError::Socket)?;
     let socket_path = socket_dir.path().join("plugin.sock");
     let listener = UnixListener::bind(&socket_path).map_err(ServeError::Socket)?;
-    // The directory is private already (0700); the socket too, whatever the umask.
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))
-            .map_err(ServeError::Socket)?;
-    }
+    std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))
+        .map_err(ServeError::Socket)?;
 
     let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
         Ok(pem) if !options.debug && !pem.trim().is_empty() => Some(AutoMtls::new(&pem)?),
