@@ -16,6 +16,11 @@ const TEMPLATE_DOCUMENT_EXAMPLE: &str =
 const TEMPLATE_IMPORT: &str = include_str!("../../examples/resources/ecstpl_template/import.sh");
 const TEMPLATE_IMPORT_BLOCK: &str =
     include_str!("../../examples/resources/ecstpl_template/import-block.tf");
+const TEMPLATE_IMPORT_IDENTITY: &str =
+    include_str!("../../examples/resources/ecstpl_template/import-identity.tf");
+const TEMPLATE_MOVED: &str = include_str!("../../examples/resources/ecstpl_template/moved.tf");
+const LIST_EXAMPLE: &str =
+    include_str!("../../examples/list-resources/ecstpl_template/list.tfquery.hcl");
 const DATA_SOURCE_EXAMPLE: &str =
     include_str!("../../examples/data-sources/ecstpl_deployed_revision/data-source.tf");
 
@@ -50,6 +55,20 @@ pub fn registry_docs() -> Vec<(String, String)> {
                 &data_source.schema(),
                 DATA_SOURCE_EXAMPLE,
                 None,
+            ),
+        ));
+    }
+    for list in provider.list_resources() {
+        let name = list.type_name();
+        let short = name.trim_start_matches("ecstpl_");
+        files.push((
+            format!("list-resources/{short}.md"),
+            page(
+                name,
+                "List Resource",
+                &list.schema(),
+                LIST_EXAMPLE,
+                Some("Each result is the family's latest revision in the given status, with the identity of `ecstpl_template` (`account_id`, `region`, `family`) and, when Terraform asks for it (`include_resource = true`, `-generate-config-out`), the resource as an import would write it. The generated import blocks import by identity; ecstpl's own templates then plan no change, and a family ecstpl did not register gets its contract tags in place on the same revision.\n".to_string()),
             ),
         ));
     }
@@ -248,14 +267,14 @@ fn index(schema: &Schema) -> String {
     out.push_str(&schema.block.description);
     out.push_str("\n\n## Example Usage\n\n```terraform\n");
     out.push_str(PROVIDER_EXAMPLE);
-    out.push_str("```\n\n## Tag contract\n\nEvery revision ecstpl registers carries these tags; they are how the Terraform and CI halves find each other.\n\n| tag | on | value |\n|---|---|---|\n| `ecstpl:role` | both | `template` or `deployed` |\n| `ecstpl:deploy-family` | template | the family deployed revisions go to (`deploy_family`) |\n| `ecstpl:template` | deployed | `family:revision` of the template revision it was rendered from |\n| `ecstpl:ci-images` | deployed | comma-separated container names whose image CI set |\n\n## Schema\n\n");
+    out.push_str("```\n\n## Tag contract\n\nEvery revision ecstpl registers carries these tags; they are how the Terraform and CI halves find each other.\n\n| tag | on | value |\n|---|---|---|\n| `ecstpl:role` | both | `template` or `deployed` |\n| `ecstpl:deploy-family` | template | the family deployed revisions go to (`deploy_family`) |\n| `ecstpl:template` | deployed | `family:revision` of the template revision it was rendered from |\n| `ecstpl:ci-images` | deployed | space-separated container names whose image CI set |\n\n## Schema\n\n");
     arguments(&schema.block, "", &mut out);
     out.trim_end().to_string() + "\n"
 }
 
 fn import_section() -> String {
     format!(
-        "## Import\n\nImport takes an ARN, `family:revision`, or a family name (its latest ACTIVE revision):\n\n```shell\n{TEMPLATE_IMPORT}```\n\nWith Terraform 1.5 or later, an `import` block works too:\n\n```terraform\n{TEMPLATE_IMPORT_BLOCK}```\n"
+        "## Import\n\nImport takes an ARN, `family:revision`, or a family name (its latest ACTIVE revision):\n\n```shell\n{TEMPLATE_IMPORT}```\n\nWith Terraform 1.5 or later, an `import` block works too:\n\n```terraform\n{TEMPLATE_IMPORT_BLOCK}```\n\nWith Terraform 1.12 or later, by the resource's identity (`account_id` and `region`, both optional, and `family`; an update registers a new revision of the same family, so the identity stays):\n\n```terraform\n{TEMPLATE_IMPORT_IDENTITY}```\n\n## Moving from aws_ecs_task_definition\n\nWith Terraform 1.8 or later, a `moved` block turns the AWS provider's state (schema version 1, hashicorp/aws 4.x to 6.x) into ecstpl's without registering anything; with the same arguments the next plan changes only `tags_all` (ecstpl's contract tags, added to the same revision):\n\n```terraform\n{TEMPLATE_MOVED}```\n\nSee the guide [Migrating to ecstpl](../guides/migrating.md).\n"
     )
 }
 

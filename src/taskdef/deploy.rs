@@ -50,14 +50,16 @@ pub fn deploy_images(
     Ok(DeployImages { images, ci_images })
 }
 
-/// The `ecstpl:ci-images` tag value and back.
+/// The `ecstpl:ci-images` tag value and back: names separated by spaces, since ECS refuses a
+/// comma in a tag value (letters, digits, spaces and `_ . : / = + - @` only) and container
+/// names hold none of these. Commas are still read, for values written by hand.
 pub fn ci_images_tag(names: &BTreeSet<String>) -> String {
-    names.iter().cloned().collect::<Vec<_>>().join(",")
+    names.iter().cloned().collect::<Vec<_>>().join(" ")
 }
 
 pub fn parse_ci_images_tag(value: &str) -> BTreeSet<String> {
     value
-        .split(',')
+        .split(|c: char| c == ',' || c.is_whitespace())
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
@@ -220,8 +222,10 @@ mod tests {
     #[test]
     fn ci_images_tag_round_trips() {
         let names: BTreeSet<String> = ["app".into(), "worker".into()].into();
-        assert_eq!(ci_images_tag(&names), "app,worker");
+        assert_eq!(ci_images_tag(&names), "app worker");
+        assert_eq!(parse_ci_images_tag(&ci_images_tag(&names)), names);
         assert_eq!(parse_ci_images_tag("app, worker,"), names);
+        assert!(crate::taskdef::check_tag("ecstpl:ci-images", &ci_images_tag(&names)).is_ok());
     }
 
     #[test]
