@@ -1,7 +1,9 @@
-//! A stand-in for `hashicorp/aws` that serves only the schema of `aws_ecs_service` (the
-//! attributes `examples/complete` uses, with the AWS provider's names and types), so
-//! `terraform validate` can check the complete example where the real AWS provider cannot be
-//! downloaded. Built by `cargo test`; used by `tests/docs_examples.rs`. Plans nothing.
+//! A stand-in for `hashicorp/aws` that serves only schemas, with the AWS provider's names and
+//! types: `aws_ecs_service` (the attributes `examples/complete` uses), so `terraform validate`
+//! can check the complete example where the real AWS provider cannot be downloaded, and
+//! `aws_ecs_task_definition` (schema version 1, as hashicorp/aws 5.x writes its state), so a
+//! state it wrote can be moved to `ecstpl_template`. Built by `cargo test`; used by
+//! `tests/docs_examples.rs` and `tests/migration.rs`. Plans nothing.
 
 use std::sync::Arc;
 
@@ -15,7 +17,12 @@ use ecstpl::plugin::server::{ServeOptions, serve};
 use ecstpl::plugin::value::{Type, Value};
 
 struct Stub;
-struct EcsService;
+
+/// One schema-only resource type.
+struct SchemaOnly {
+    type_name: &'static str,
+    schema: fn() -> Schema,
+}
 
 fn not_supported() -> Diagnostics {
     Diagnostics::single_error(
@@ -30,7 +37,16 @@ impl Provider for Stub {
         Schema::default()
     }
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(EcsService)]
+        vec![
+            Arc::new(SchemaOnly {
+                type_name: "aws_ecs_service",
+                schema: ecs_service,
+            }),
+            Arc::new(SchemaOnly {
+                type_name: "aws_ecs_task_definition",
+                schema: ecs_task_definition,
+            }),
+        ]
     }
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         Vec::new()
@@ -40,52 +56,132 @@ impl Provider for Stub {
     }
 }
 
-#[tonic::async_trait]
-impl Resource for EcsService {
-    fn type_name(&self) -> &'static str {
-        "aws_ecs_service"
+fn ecs_service() -> Schema {
+    let attr = |name: &str, ty: Type, mode: Mode| Attribute::new(name, ty, mode, "");
+    Schema {
+        version: 1,
+        block: Block {
+            attributes: vec![
+                attr("id", Type::String, Mode::Computed),
+                attr("name", Type::String, Mode::Required),
+                attr("cluster", Type::String, Mode::OptionalComputed),
+                attr("desired_count", Type::Number, Mode::Optional),
+                attr("launch_type", Type::String, Mode::OptionalComputed),
+                attr("task_definition", Type::String, Mode::Optional),
+            ],
+            blocks: vec![
+                NestedBlock::new(
+                    "network_configuration",
+                    Nesting::List,
+                    Block {
+                        attributes: vec![
+                            attr("subnets", Type::set(Type::String), Mode::Required),
+                            attr("security_groups", Type::set(Type::String), Mode::Optional),
+                            attr("assign_public_ip", Type::Bool, Mode::Optional),
+                        ],
+                        ..Block::default()
+                    },
+                ),
+                NestedBlock::new(
+                    "deployment_circuit_breaker",
+                    Nesting::List,
+                    Block {
+                        attributes: vec![
+                            attr("enable", Type::Bool, Mode::Required),
+                            attr("rollback", Type::Bool, Mode::Required),
+                        ],
+                        ..Block::default()
+                    },
+                ),
+            ],
+            ..Block::default()
+        },
     }
-    fn schema(&self) -> Schema {
-        let attr = |name: &str, ty: Type, mode: Mode| Attribute::new(name, ty, mode, "");
-        Schema {
-            version: 1,
-            block: Block {
-                attributes: vec![
-                    attr("id", Type::String, Mode::Computed),
-                    attr("name", Type::String, Mode::Required),
-                    attr("cluster", Type::String, Mode::OptionalComputed),
-                    attr("desired_count", Type::Number, Mode::Optional),
-                    attr("launch_type", Type::String, Mode::OptionalComputed),
-                    attr("task_definition", Type::String, Mode::Optional),
-                ],
-                blocks: vec![
-                    NestedBlock::new(
-                        "network_configuration",
-                        Nesting::List,
-                        Block {
-                            attributes: vec![
-                                attr("subnets", Type::set(Type::String), Mode::Required),
-                                attr("security_groups", Type::set(Type::String), Mode::Optional),
-                                attr("assign_public_ip", Type::Bool, Mode::Optional),
-                            ],
-                            ..Block::default()
-                        },
-                    ),
-                    NestedBlock::new(
-                        "deployment_circuit_breaker",
-                        Nesting::List,
-                        Block {
-                            attributes: vec![
-                                attr("enable", Type::Bool, Mode::Required),
-                                attr("rollback", Type::Bool, Mode::Required),
-                            ],
-                            ..Block::default()
-                        },
-                    ),
-                ],
+}
+
+fn ecs_task_definition() -> Schema {
+    let attr = |name: &str, ty: Type, mode: Mode| Attribute::new(name, ty, mode, "");
+    let block = |name: &str, nesting, attributes| {
+        NestedBlock::new(
+            name,
+            nesting,
+            Block {
+                attributes,
                 ..Block::default()
             },
-        }
+        )
+    };
+    Schema {
+        version: 1,
+        block: Block {
+            attributes: vec![
+                attr("arn", Type::String, Mode::Computed),
+                attr("arn_without_revision", Type::String, Mode::Computed),
+                attr("container_definitions", Type::String, Mode::Required),
+                attr("cpu", Type::String, Mode::Optional),
+                attr("enable_fault_injection", Type::Bool, Mode::OptionalComputed),
+                attr("execution_role_arn", Type::String, Mode::Optional),
+                attr("family", Type::String, Mode::Required),
+                attr("id", Type::String, Mode::OptionalComputed),
+                attr("ipc_mode", Type::String, Mode::Optional),
+                attr("memory", Type::String, Mode::Optional),
+                attr("network_mode", Type::String, Mode::OptionalComputed),
+                attr("pid_mode", Type::String, Mode::Optional),
+                attr(
+                    "requires_compatibilities",
+                    Type::set(Type::String),
+                    Mode::Optional,
+                ),
+                attr("revision", Type::Number, Mode::Computed),
+                attr("skip_destroy", Type::Bool, Mode::Optional),
+                attr("tags", Type::map(Type::String), Mode::Optional),
+                attr("tags_all", Type::map(Type::String), Mode::OptionalComputed),
+                attr("task_role_arn", Type::String, Mode::Optional),
+                attr("track_latest", Type::Bool, Mode::Optional),
+            ],
+            blocks: vec![
+                block(
+                    "ephemeral_storage",
+                    Nesting::List,
+                    vec![attr("size_in_gib", Type::Number, Mode::Required)],
+                ),
+                block(
+                    "placement_constraints",
+                    Nesting::Set,
+                    vec![
+                        attr("expression", Type::String, Mode::Optional),
+                        attr("type", Type::String, Mode::Required),
+                    ],
+                ),
+                block(
+                    "runtime_platform",
+                    Nesting::List,
+                    vec![
+                        attr("cpu_architecture", Type::String, Mode::Optional),
+                        attr("operating_system_family", Type::String, Mode::Optional),
+                    ],
+                ),
+                block(
+                    "volume",
+                    Nesting::Set,
+                    vec![
+                        attr("name", Type::String, Mode::Required),
+                        attr("host_path", Type::String, Mode::Optional),
+                    ],
+                ),
+            ],
+            ..Block::default()
+        },
+    }
+}
+
+#[tonic::async_trait]
+impl Resource for SchemaOnly {
+    fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+    fn schema(&self) -> Schema {
+        (self.schema)()
     }
     async fn upgrade(&self, _request: UpgradeRequest) -> UpgradeResponse {
         UpgradeResponse {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ecs::types::{TaskDefinitionField, TaskDefinitionStatus};
+use aws_sdk_ecs::types::{TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus};
 use serde_json::{Map, Value as Json};
 
 use crate::aws::AwsError;
@@ -326,45 +326,82 @@ impl Ecs {
         }
     }
 
-    /// ARNs of a family's revisions in ascending revision order.
+    /// ARNs of a family's revisions in ascending revision order: the ACTIVE ones, or with
+    /// `active_only = false` the INACTIVE ones too (ListTaskDefinitions lists only ACTIVE
+    /// revisions unless asked for another status, so that takes a second listing).
     pub async fn list_revisions(
         &self,
         family: &str,
         active_only: bool,
     ) -> Result<Vec<String>, AwsError> {
         const OPERATION: &str = "ListTaskDefinitions";
+        let statuses: &[TaskDefinitionStatus] = if active_only {
+            &[TaskDefinitionStatus::Active]
+        } else {
+            &[TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive]
+        };
         let mut arns: Vec<(i64, String)> = Vec::new();
-        let mut next_token: Option<String> = None;
-        loop {
-            let mut call = self
-                .client
-                .list_task_definitions()
-                .family_prefix(family)
-                .set_next_token(next_token.take());
-            if active_only {
-                call = call.status(TaskDefinitionStatus::Active);
-            }
-            let page = call
-                .send()
-                .await
-                .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
-            for arn in page.task_definition_arns() {
-                // familyPrefix is a prefix match in some implementations: keep exact family only.
-                if let Some((arn_family, revision)) = parse_task_definition_arn(arn)
-                    && arn_family == family
-                {
-                    arns.push((revision, arn.clone()));
+        for status in statuses {
+            let mut next_token: Option<String> = None;
+            loop {
+                let page = self
+                    .client
+                    .list_task_definitions()
+                    .family_prefix(family)
+                    .status(status.clone())
+                    .set_next_token(next_token.take())
+                    .send()
+                    .await
+                    .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
+                for arn in page.task_definition_arns() {
+                    // familyPrefix is a prefix match in some implementations: keep exact family only.
+                    if let Some((arn_family, revision)) = parse_task_definition_arn(arn)
+                        && arn_family == family
+                    {
+                        arns.push((revision, arn.clone()));
+                    }
                 }
-            }
-            match page.next_token() {
-                Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
-                _ => break,
+                match page.next_token() {
+                    Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+                    _ => break,
+                }
             }
         }
         // Some implementations ignore `sort`; order here.
         arns.sort_by_key(|(revision, _)| *revision);
         arns.dedup_by_key(|(revision, _)| *revision);
         Ok(arns.into_iter().map(|(_, arn)| arn).collect())
+    }
+
+    /// Task definition families, with a name prefix, that have a revision in `status`
+    /// (ACTIVE or INACTIVE; None for both).
+    pub async fn list_families(
+        &self,
+        prefix: Option<&str>,
+        status: Option<TaskDefinitionFamilyStatus>,
+    ) -> Result<Vec<String>, AwsError> {
+        const OPERATION: &str = "ListTaskDefinitionFamilies";
+        let mut families = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_task_definition_families()
+                .set_family_prefix(prefix.map(str::to_string))
+                .status(status.clone().unwrap_or(TaskDefinitionFamilyStatus::All))
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
+            families.extend(page.families().iter().cloned());
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+                _ => break,
+            }
+        }
+        families.sort();
+        families.dedup();
+        Ok(families)
     }
 
     /// The ARN of a family's latest ACTIVE revision (DescribeTaskDefinition with a bare

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::plugin::diag::Diagnostics;
 use crate::plugin::path::AttributePath;
 use crate::plugin::plan::{PlanRules, Semantics};
-use crate::plugin::schema::Schema;
+use crate::plugin::schema::{IdentitySchema, Schema};
 use crate::plugin::value::Value;
 
 /// The provider itself: its configuration and the types it serves.
@@ -25,6 +25,12 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Data source types. Called once per process.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+
+    /// List resource types for `terraform query` (Terraform 1.14+); each must have the name of
+    /// a managed resource type with an identity schema. Called once per process.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
 
     /// `ValidateProviderConfig`: static checks. The config may hold unknown values, which must
     /// be skipped rather than rejected.
@@ -103,6 +109,38 @@ pub trait Resource: Send + Sync + 'static {
     /// the plan. When a step fails after something was created, return the state that now
     /// exists together with the error, so nothing is orphaned.
     async fn apply(&self, request: ApplyRequest) -> ApplyResponse;
+
+    /// The identity schema (Terraform 1.12+), or None for a type without identity. When
+    /// there is one, [`Resource::identity`] is sent with every state the provider returns.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the instance `state` describes (`planned` for a plan, whose computed
+    /// values may be unknown; `prior` as a fallback for what a plan does not change). Null
+    /// when it is not known yet (a create's plan): no identity is sent then.
+    fn identity(&self, state: &Value, prior: &Value) -> Value {
+        let _ = (state, prior);
+        Value::Null
+    }
+
+    /// `MoveResourceState` (Terraform 1.8+): a `moved` block from another resource type,
+    /// possibly of another provider. Answer the state (and private data) of this type, or a
+    /// diagnostic that says why the source cannot be moved.
+    async fn move_state(&self, request: MoveRequest) -> MoveResponse {
+        MoveResponse {
+            state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostics::single_error(
+                format!(
+                    "{} cannot be moved from {}",
+                    self.type_name(),
+                    request.source_type_name
+                ),
+                "This resource type accepts no `moved` block from another resource type.",
+            ),
+        }
+    }
 
     /// `ImportResourceState`: turn a user-given id into a state. Terraform then calls `read`.
     async fn import(&self, request: ImportRequest) -> ImportResponse {
@@ -196,7 +234,26 @@ pub struct ApplyResponse {
 }
 
 pub struct ImportRequest {
+    /// Empty when the import block gives an `identity` instead.
     pub id: String,
+    /// The import block's `identity` (Null when it gives an `id`).
+    pub identity: Value,
+}
+
+pub struct MoveRequest {
+    /// E.g. `registry.terraform.io/hashicorp/aws`.
+    pub source_provider_address: String,
+    pub source_type_name: String,
+    /// The schema version the source state was written with (not upgraded first).
+    pub source_schema_version: i64,
+    /// The source state as stored (JSON), in the source type's schema.
+    pub source_state: Vec<u8>,
+}
+
+pub struct MoveResponse {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
 }
 
 pub struct ImportResponse {
@@ -227,5 +284,41 @@ pub struct DataReadRequest {
 
 pub struct DataReadResponse {
     pub state: Value,
+    pub diagnostics: Diagnostics,
+}
+
+/// A list resource type: finds existing instances of the managed resource type of the same
+/// name, for `list` blocks in `.tfquery.hcl` files.
+#[tonic::async_trait]
+pub trait ListResource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    /// The schema of the `config` block.
+    fn schema(&self) -> Schema;
+
+    /// `ValidateListResourceConfig`: static checks; unknown values must be skipped.
+    async fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// `ListResource`: at most `limit` results, each with the identity of the managed type (and
+    /// its state when `include_resource_object`).
+    async fn list(&self, request: ListRequest) -> ListResponse;
+}
+
+pub struct ListRequest {
+    pub config: Value,
+    pub include_resource_object: bool,
+    pub limit: usize,
+}
+
+pub struct ListResult {
+    pub display_name: String,
+    /// The state, as the managed resource type would import it.
+    pub state: Value,
+}
+
+pub struct ListResponse {
+    pub results: Vec<ListResult>,
     pub diagnostics: Diagnostics,
 }

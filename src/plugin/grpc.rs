@@ -11,15 +11,33 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{self, DataSource, Provider, Resource};
+use crate::plugin::framework::{self, DataSource, ListResource, Provider, Resource};
 use crate::plugin::proto::tfplugin6 as pb;
-use crate::plugin::schema::Schema;
+use crate::plugin::schema::{IdentitySchema, Schema};
 use crate::plugin::value::{self, Type, Value};
 
 struct Registered<T: ?Sized> {
     implementation: Arc<T>,
     schema: Schema,
     ty: Type,
+    /// The identity schema and its type, for resource types that have one.
+    identity: Option<(IdentitySchema, Type)>,
+}
+
+impl<T: ?Sized> Registered<T> {
+    fn new(
+        schema: Schema,
+        implementation: Arc<T>,
+        identity: Option<(IdentitySchema, Type)>,
+    ) -> Self {
+        let ty = schema.value_type();
+        Self {
+            implementation,
+            schema,
+            ty,
+            identity,
+        }
+    }
 }
 
 /// Serves one provider implementation over tfplugin6.
@@ -29,6 +47,7 @@ pub struct ProviderService {
     provider_type: Type,
     resources: HashMap<&'static str, Registered<dyn Resource>>,
     data_sources: HashMap<&'static str, Registered<dyn DataSource>>,
+    list_resources: HashMap<&'static str, Registered<dyn ListResource>>,
     /// Cancelled by `StopProvider`: in-flight operations end with an error diagnostic.
     stop: CancellationToken,
 }
@@ -41,33 +60,22 @@ impl ProviderService {
             .resources()
             .into_iter()
             .map(|r| {
-                let schema = r.schema();
-                let ty = schema.value_type();
-                (
-                    r.type_name(),
-                    Registered {
-                        implementation: r,
-                        schema,
-                        ty,
-                    },
-                )
+                let identity = r.identity_schema().map(|i| {
+                    let ty = i.value_type();
+                    (i, ty)
+                });
+                (r.type_name(), Registered::new(r.schema(), r, identity))
             })
             .collect();
         let data_sources = provider
             .data_sources()
             .into_iter()
-            .map(|d| {
-                let schema = d.schema();
-                let ty = schema.value_type();
-                (
-                    d.type_name(),
-                    Registered {
-                        implementation: d,
-                        schema,
-                        ty,
-                    },
-                )
-            })
+            .map(|d| (d.type_name(), Registered::new(d.schema(), d, None)))
+            .collect();
+        let list_resources = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| (l.type_name(), Registered::new(l.schema(), l, None)))
             .collect();
         Self {
             provider,
@@ -75,6 +83,7 @@ impl ProviderService {
             provider_type,
             resources,
             data_sources,
+            list_resources,
             stop: CancellationToken::new(),
         }
     }
@@ -88,6 +97,12 @@ impl ProviderService {
         self.resources
             .get(type_name)
             .ok_or_else(|| Status::not_found(format!("unknown resource type {type_name:?}")))
+    }
+
+    fn list_resource(&self, type_name: &str) -> Result<&Registered<dyn ListResource>, Status> {
+        self.list_resources
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown list resource type {type_name:?}")))
     }
 
     fn data_source(&self, type_name: &str) -> Result<&Registered<dyn DataSource>, Status> {
@@ -134,6 +149,27 @@ fn decode(value: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnost
     })
 }
 
+/// The identity to send with `state`, for types that have an identity schema and once it is
+/// wholly known (Terraform refuses identity for types without a schema, and unknown identity).
+fn identity_data(
+    resource: &Registered<dyn Resource>,
+    state: &Value,
+    prior: &Value,
+    diags: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    let (_, ty) = resource.identity.as_ref()?;
+    if state.is_null() {
+        return None;
+    }
+    let identity = resource.implementation.identity(state, prior);
+    if identity.is_null() || !identity.is_wholly_known() {
+        return None;
+    }
+    encode(&identity, ty, diags).map(|data| pb::ResourceIdentityData {
+        identity_data: Some(data),
+    })
+}
+
 fn encode(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
     match value::encode(value, ty) {
         Ok(msgpack) => Some(pb::DynamicValue {
@@ -168,12 +204,19 @@ impl pb::provider_server::Provider for ProviderService {
                 .iter()
                 .map(|(name, d)| (name.to_string(), d.schema.to_proto()))
                 .collect(),
+            list_resource_schemas: self
+                .list_resources
+                .iter()
+                .map(|(name, l)| (name.to_string(), l.schema.to_proto()))
+                .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(pb::ServerCapabilities {
                 plan_destroy: false,
                 get_provider_schema_optional: false,
-                move_resource_state: false,
+                // Every resource type answers MoveResourceState (most with a refusal that
+                // says why); Terraform checks this before any cross-type `moved`.
+                move_resource_state: true,
                 generate_resource_config: false,
             }),
         }))
@@ -306,10 +349,13 @@ impl pb::provider_server::Provider for ProviderService {
             .await;
         let mut diagnostics = result.diagnostics;
         let new_state = encode(&result.new_state, &resource.ty, &mut diagnostics);
+        let new_identity =
+            identity_data(resource, &result.new_state, &Value::Null, &mut diagnostics);
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: diagnostics.to_proto(),
             private: result.private,
+            new_identity,
             ..Default::default()
         }))
     }
@@ -320,6 +366,8 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let request = request.into_inner();
         let resource = self.resource(&request.type_name)?;
+        let prior_for_identity =
+            decode(request.prior_state.as_ref(), &resource.ty).unwrap_or(Value::Null);
         let decoded = (|| {
             Ok::<_, Diagnostics>(framework::PlanRequest {
                 prior_state: decode(request.prior_state.as_ref(), &resource.ty)?,
@@ -351,16 +399,25 @@ impl pb::provider_server::Provider for ProviderService {
             },
         };
         let mut diagnostics = plan.diagnostics;
-        let planned_state = if diagnostics.has_errors() {
-            None
+        let (planned_state, planned_identity) = if diagnostics.has_errors() {
+            (None, None)
         } else {
-            encode(&plan.planned_state, &resource.ty, &mut diagnostics)
+            let state = encode(&plan.planned_state, &resource.ty, &mut diagnostics);
+            // A replacement is a new instance: its identity is not the prior one's.
+            let prior = if plan.requires_replace.is_empty() {
+                &prior_for_identity
+            } else {
+                &Value::Null
+            };
+            let identity = identity_data(resource, &plan.planned_state, prior, &mut diagnostics);
+            (state, identity)
         };
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state,
             requires_replace: plan.requires_replace.iter().map(Into::into).collect(),
             planned_private: plan.planned_private,
             diagnostics: diagnostics.to_proto(),
+            planned_identity,
             ..Default::default()
         }))
     }
@@ -401,11 +458,13 @@ impl pb::provider_server::Provider for ProviderService {
         };
         let mut diagnostics = applied.diagnostics;
         let new_state = encode(&applied.new_state, &resource.ty, &mut diagnostics);
+        let new_identity =
+            identity_data(resource, &applied.new_state, &Value::Null, &mut diagnostics);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state,
             private: applied.private,
             diagnostics: diagnostics.to_proto(),
-            ..Default::default()
+            new_identity,
         }))
     }
 
@@ -415,9 +474,23 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let request = request.into_inner();
         let resource = self.resource(&request.type_name)?;
-        let import = resource
-            .implementation
-            .import(framework::ImportRequest { id: request.id });
+        let identity = match (&resource.identity, request.identity.as_ref()) {
+            (Some((_, ty)), Some(data)) => match decode(data.identity_data.as_ref(), ty) {
+                Ok(identity) => identity,
+                Err(diags) => {
+                    return Ok(Response::new(pb::import_resource_state::Response {
+                        imported_resources: Vec::new(),
+                        diagnostics: diags.to_proto(),
+                        deferred: None,
+                    }));
+                }
+            },
+            _ => Value::Null,
+        };
+        let import = resource.implementation.import(framework::ImportRequest {
+            id: request.id,
+            identity,
+        });
         let imported = self
             .unless_stopped(import, |diagnostics| framework::ImportResponse {
                 state: Value::Null,
@@ -429,17 +502,196 @@ impl pb::provider_server::Provider for ProviderService {
         let mut imported_resources = Vec::new();
         if !diagnostics.has_errors() && !imported.state.is_null() {
             let state = encode(&imported.state, &resource.ty, &mut diagnostics);
+            let identity = identity_data(resource, &imported.state, &Value::Null, &mut diagnostics);
             imported_resources.push(pb::import_resource_state::ImportedResource {
                 type_name: request.type_name,
                 state,
                 private: imported.private,
-                identity: None,
+                identity,
             });
         }
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources,
             diagnostics: diagnostics.to_proto(),
             deferred: None,
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.target_type_name)?;
+        let source_state = request.source_state.map(|raw| raw.json).unwrap_or_default();
+        let move_state = resource.implementation.move_state(framework::MoveRequest {
+            source_provider_address: request.source_provider_address,
+            source_type_name: request.source_type_name,
+            source_schema_version: request.source_schema_version,
+            source_state,
+        });
+        let moved = self
+            .unless_stopped(move_state, |diagnostics| framework::MoveResponse {
+                state: Value::Null,
+                private: Vec::new(),
+                diagnostics,
+            })
+            .await;
+        let mut diagnostics = moved.diagnostics;
+        let (target_state, target_identity) = if diagnostics.has_errors() || moved.state.is_null() {
+            (None, None)
+        } else {
+            let state = encode(&moved.state, &resource.ty, &mut diagnostics);
+            let identity = identity_data(resource, &moved.state, &Value::Null, &mut diagnostics);
+            (state, identity)
+        };
+        Ok(Response::new(pb::move_resource_state::Response {
+            target_state,
+            diagnostics: diagnostics.to_proto(),
+            target_private: moved.private,
+            target_identity,
+        }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .resources
+                .iter()
+                .filter_map(|(name, r)| {
+                    r.identity
+                        .as_ref()
+                        .map(|(schema, _)| (name.to_string(), schema.to_proto()))
+                })
+                .collect(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let request = request.into_inner();
+        let resource = self.resource(&request.type_name)?;
+        let mut diagnostics = Diagnostics::new();
+        let upgraded_identity = match &resource.identity {
+            Some((schema, _)) if request.version > schema.version => {
+                diagnostics.error(
+                    "Identity written by a newer provider",
+                    format!(
+                        "The stored identity of this {} has version {}, newer than this provider's {}.",
+                        request.type_name, request.version, schema.version
+                    ),
+                );
+                None
+            }
+            Some((_, ty)) => {
+                let raw = request.raw_identity.map(|raw| raw.json).unwrap_or_default();
+                match value::decode_json(&raw, ty) {
+                    Ok(identity) => encode(&identity, ty, &mut diagnostics).map(|data| {
+                        pb::ResourceIdentityData {
+                            identity_data: Some(data),
+                        }
+                    }),
+                    Err(err) => {
+                        diagnostics.error("Could not read the stored identity", err.to_string());
+                        None
+                    }
+                }
+            }
+            None => {
+                diagnostics.error(
+                    "No identity",
+                    format!("{} has no identity schema.", request.type_name),
+                );
+                None
+            }
+        };
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity,
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        let request = request.into_inner();
+        let list = self.list_resource(&request.type_name)?;
+        let resource = self.resource(&request.type_name)?;
+        let error_event = |diagnostics: Diagnostics| pb::list_resource::Event {
+            diagnostic: diagnostics.to_proto(),
+            ..Default::default()
+        };
+        let events = match decode(request.config.as_ref(), &list.ty) {
+            Ok(config) => {
+                let listing = list.implementation.list(framework::ListRequest {
+                    config,
+                    include_resource_object: request.include_resource_object,
+                    limit: usize::try_from(request.limit.max(0)).unwrap_or(usize::MAX),
+                });
+                let listed = self
+                    .unless_stopped(listing, |diagnostics| framework::ListResponse {
+                        results: Vec::new(),
+                        diagnostics,
+                    })
+                    .await;
+                let mut events = Vec::new();
+                for result in listed.results {
+                    let mut diagnostics = Diagnostics::new();
+                    let identity =
+                        identity_data(resource, &result.state, &Value::Null, &mut diagnostics);
+                    let resource_object = if request.include_resource_object {
+                        encode(&result.state, &resource.ty, &mut diagnostics)
+                    } else {
+                        None
+                    };
+                    if identity.is_none() && !diagnostics.has_errors() {
+                        diagnostics.error(
+                            "A listed resource has no identity",
+                            format!(
+                                "{} has no identity. This is a bug in the provider.",
+                                result.display_name
+                            ),
+                        );
+                    }
+                    events.push(pb::list_resource::Event {
+                        identity,
+                        display_name: result.display_name,
+                        resource_object,
+                        diagnostic: diagnostics.to_proto(),
+                    });
+                }
+                // Terraform stops at the first event with errors: report them last.
+                if !listed.diagnostics.is_empty() {
+                    events.push(error_event(listed.diagnostics));
+                }
+                events
+            }
+            Err(diagnostics) => vec![error_event(diagnostics)],
+        };
+        Ok(Response::new(Box::pin(tokio_stream::iter(
+            events.into_iter().map(Ok),
+        ))))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let list = self.list_resource(&request.type_name)?;
+        let diagnostics = match decode(request.config.as_ref(), &list.ty) {
+            Ok(config) => list.implementation.validate(&config).await,
+            Err(diags) => diags,
+        };
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: diagnostics.to_proto(),
         }))
     }
 

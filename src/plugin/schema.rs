@@ -180,6 +180,51 @@ impl Schema {
     }
 }
 
+/// A resource type's identity (Terraform 1.12+): the attributes that name one instance in
+/// the remote system, independent of its configuration. Import blocks may give it instead of
+/// an ID, and `terraform query` results carry it.
+#[derive(Clone, Debug, Default)]
+pub struct IdentitySchema {
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+#[derive(Clone, Debug)]
+pub struct IdentityAttribute {
+    pub name: String,
+    pub ty: Type,
+    /// Required in an import block's `identity` (otherwise optional there).
+    pub required_for_import: bool,
+    pub description: String,
+}
+
+impl IdentitySchema {
+    pub fn value_type(&self) -> Type {
+        Type::object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone())),
+        )
+    }
+
+    pub fn to_proto(&self) -> pb::ResourceIdentitySchema {
+        pb::ResourceIdentitySchema {
+            version: self.version,
+            identity_attributes: self
+                .attributes
+                .iter()
+                .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                    name: a.name.clone(),
+                    r#type: a.ty.to_json_bytes(),
+                    required_for_import: a.required_for_import,
+                    optional_for_import: !a.required_for_import,
+                    description: a.description.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

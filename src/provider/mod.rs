@@ -14,7 +14,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::aws::Ecs;
 use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{self, ConfigureRequest, DataSource, Resource};
+use crate::plugin::framework::{self, ConfigureRequest, DataSource, ListResource, Resource};
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 
@@ -118,6 +118,10 @@ impl framework::Provider for EcstplProvider {
         vec![Arc::new(template::TemplateResource::new(
             self.shared.clone(),
         ))]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(template::TemplateList::new(self.shared.clone()))]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

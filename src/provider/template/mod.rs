@@ -11,6 +11,8 @@
 
 mod apply;
 pub(crate) mod attrs;
+mod identity;
+mod list;
 mod plan;
 mod private;
 mod read;
@@ -22,15 +24,17 @@ use std::sync::Arc;
 
 use crate::plugin::diag::Diagnostics;
 use crate::plugin::framework::{
-    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    ReadRequest, ReadResponse, Resource, UpgradeRequest, UpgradeResponse,
+    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, MoveRequest, MoveResponse,
+    PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, UpgradeRequest,
+    UpgradeResponse,
 };
 use crate::plugin::plan::{PlanRules, Semantics};
-use crate::plugin::schema::{Nesting, Schema};
+use crate::plugin::schema::{IdentitySchema, Nesting, Schema};
 use crate::plugin::value::{self, Value};
 use crate::provider::Shared;
 use crate::provider::task_blocks;
 
+pub(crate) use self::list::TemplateList;
 pub(crate) use self::schema::schema;
 
 pub(crate) struct TemplateResource {
@@ -137,6 +141,18 @@ impl Resource for TemplateResource {
         }
     }
 
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(identity::identity_schema())
+    }
+
+    fn identity(&self, state: &Value, prior: &Value) -> Value {
+        identity::identity(state, prior)
+    }
+
+    async fn move_state(&self, request: MoveRequest) -> MoveResponse {
+        read::move_state(request)
+    }
+
     async fn import(&self, request: ImportRequest) -> ImportResponse {
         match self.shared.ecs() {
             Ok(ecs) => {
@@ -158,7 +174,7 @@ impl Resource for TemplateResource {
 
 /// State stored before a block list existed has no entry for it; Terraform wants an empty
 /// list there, never null.
-fn with_empty_block_lists(mut state: Value) -> Value {
+pub(super) fn with_empty_block_lists(mut state: Value) -> Value {
     if state.is_null() {
         return state;
     }

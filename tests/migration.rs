@@ -1,0 +1,442 @@
+//! Migrating to ecstpl with newer Terraform (1.15): `moved` from the AWS provider's
+//! `aws_ecs_task_definition` (MoveResourceState) and import by resource identity. A schema
+//! stub stands in for hashicorp/aws (examples/aws-schema-stub.rs, the AWS provider's schema
+//! version 1 attributes) because the real provider cannot be downloaded here; the state it
+//! "wrote" is written in the form Terraform stores (state format 4).
+
+mod support;
+
+use serde_json::{Value as Json, json};
+use support::proxy::RecordingProxy;
+use support::templates::PROVIDER_HEADER;
+use support::{Moto, Terraform, Workspace, register_raw, terraform_binaries};
+
+/// Terraform 1.15 (moved across types needs 1.8, identity 1.12).
+fn terraform_1_15() -> Terraform {
+    terraform_binaries()
+        .into_iter()
+        .find(|t| t.version.starts_with("1.15"))
+        .expect("Terraform 1.15 from scripts/bootstrap")
+}
+
+fn workspace_with_aws_stub(terraform: &Terraform, endpoint: &str) -> Workspace {
+    let bin = std::path::Path::new(support::PROVIDER_BINARY)
+        .parent()
+        .expect("target dir");
+    let stub = bin.join("examples/aws-schema-stub");
+    assert!(
+        stub.exists(),
+        "{}: `cargo build --examples`",
+        stub.display()
+    );
+    let aws_dir = tempfile::tempdir().expect("temp dir").keep();
+    std::fs::copy(&stub, aws_dir.join("terraform-provider-aws")).expect("copy stub");
+    let cli_config = format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n    \"registry.terraform.io/hashicorp/aws\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+        bin.display(),
+        aws_dir.display()
+    );
+    Workspace::with_cli_config(terraform, endpoint, &cli_config)
+}
+
+/// The documented examples are what the tests run.
+fn example(path: &str) -> String {
+    std::fs::read_to_string(support::repo_root().join("examples").join(path)).expect("example")
+}
+
+const CONTAINERS_HCL: &str = r#"jsonencode([{ name = "app", image = "nginx:1.27", memory = 128, essential = true, portMappings = [{ containerPort = 80 }] }])"#;
+
+/// A revision registered the way the AWS provider registers one (no ecstpl tags).
+fn register_foreign(endpoint: &str, family: &str) -> String {
+    let body = register_raw(
+        endpoint,
+        &json!({
+            "family": family,
+            "containerDefinitions": [{"name": "app", "image": "nginx:1.27", "memory": 128, "essential": true, "portMappings": [{"containerPort": 80}]}],
+            "tags": [{"key": "team", "value": "web"}],
+        }),
+    );
+    body["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .expect("registered ARN")
+        .to_string()
+}
+
+/// `terraform.tfstate` holding one instance of `type_name` of hashicorp/aws.
+fn aws_state(type_name: &str, schema_version: i64, attributes: Json) -> String {
+    json!({
+        "version": 4,
+        "terraform_version": "1.15.0",
+        "serial": 1,
+        "lineage": "5f1c7c0e-6f7e-4d0a-9d43-6c4b8a3e2b11",
+        "outputs": {},
+        "resources": [{
+            "mode": "managed",
+            "type": type_name,
+            "name": "web",
+            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+            "instances": [{"schema_version": schema_version, "attributes": attributes, "sensitive_attributes": []}]
+        }],
+        "check_results": null
+    })
+    .to_string()
+}
+
+/// The attributes hashicorp/aws 5.x stores for a revision (as `terraform show -json` of a
+/// real state has them: empty strings for unset strings, normalized container JSON).
+fn task_definition_attributes(arn: &str, family: &str) -> Json {
+    json!({
+        "arn": arn,
+        "arn_without_revision": arn.rsplit_once(':').map(|(base, _)| base).unwrap_or(arn),
+        "container_definitions": "[{\"essential\":true,\"image\":\"nginx:1.27\",\"memory\":128,\"mountPoints\":[],\"name\":\"app\",\"portMappings\":[{\"containerPort\":80,\"hostPort\":0,\"protocol\":\"tcp\"}],\"systemControls\":[],\"volumesFrom\":[]}]",
+        "cpu": "",
+        "enable_fault_injection": false,
+        "ephemeral_storage": [],
+        "execution_role_arn": "",
+        "family": family,
+        "id": family,
+        "ipc_mode": "",
+        "memory": "",
+        "network_mode": "",
+        "pid_mode": "",
+        "placement_constraints": [],
+        "requires_compatibilities": [],
+        "revision": 1,
+        "runtime_platform": [],
+        "skip_destroy": false,
+        "tags": {"team": "web"},
+        "tags_all": {"team": "web"},
+        "task_role_arn": "",
+        "track_latest": false,
+        "volume": []
+    })
+}
+
+fn state_instance(workspace: &Workspace) -> Json {
+    let text = std::fs::read_to_string(workspace.path().join("terraform.tfstate")).expect("state");
+    let state: Json = serde_json::from_str(&text).expect("state JSON");
+    state["resources"][0]["instances"][0].clone()
+}
+
+fn template_config(family: &str, image: &str, extra: &str) -> String {
+    let containers = CONTAINERS_HCL.replace("nginx:1.27", image);
+    format!(
+        "{PROVIDER_HEADER}\nresource \"ecstpl_template\" \"web\" {{\n  family = \"{family}\"\n  container_definitions = {containers}\n  tags = {{ team = \"web\" }}\n}}\n{extra}\n"
+    )
+}
+
+#[test]
+fn moved_from_aws_ecs_task_definition_keeps_the_revision_and_plans_only_the_contract_tags() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let endpoint = proxy.endpoint();
+    let terraform = terraform_1_15();
+    let arn = register_foreign(&moto.endpoint(), "legacy-web");
+    let workspace = workspace_with_aws_stub(&terraform, &endpoint);
+    workspace.write(
+        "terraform.tfstate",
+        &aws_state(
+            "aws_ecs_task_definition",
+            1,
+            task_definition_attributes(&arn, "legacy-web"),
+        ),
+    );
+    workspace.write(
+        "main.tf",
+        &template_config(
+            "legacy-web",
+            "nginx:1.27",
+            &example("resources/ecstpl_template/moved.tf"),
+        ),
+    );
+
+    let plan = workspace.plan_json(&[]);
+    let changes = plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes");
+    assert_eq!(changes.len(), 1, "{plan:#}");
+    let change = &changes[0];
+    assert_eq!(change["address"], "ecstpl_template.web");
+    assert_eq!(change["previous_address"], "aws_ecs_task_definition.web");
+    assert_eq!(change["change"]["actions"], json!(["update"]), "{change:#}");
+    let before = change["change"]["before"].as_object().expect("before");
+    let after = change["change"]["after"].as_object().expect("after");
+    let mut changed: Vec<&str> = before
+        .keys()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(String::as_str)
+        .collect();
+    changed.sort();
+    // tags_all is unknown in the plan (it gains the contract tags at apply).
+    assert_eq!(
+        changed,
+        ["tags_all"],
+        "only the contract tags change: {change:#}"
+    );
+    assert_eq!(before["arn"], json!(arn));
+
+    let applied = workspace.apply(&[]);
+    assert!(applied.success(), "{}", applied.combined());
+    let calls = proxy.calls();
+    assert!(
+        !calls.iter().any(|c| c == "RegisterTaskDefinition"),
+        "nothing registered: {calls:?}"
+    );
+    assert!(calls.iter().any(|c| c == "TagResource"), "{calls:?}");
+    let instance = state_instance(&workspace);
+    assert_eq!(
+        instance["attributes"]["arn"],
+        json!(arn),
+        "the same revision"
+    );
+    let (_, described) = support::ecs_call(
+        &moto.endpoint(),
+        "DescribeTaskDefinition",
+        &json!({"taskDefinition": arn, "include": ["TAGS"]}),
+    );
+    let tags = described["tags"].as_array().cloned().unwrap_or_default();
+    assert!(
+        tags.iter()
+            .any(|t| t["key"] == "ecstpl:role" && t["value"] == "template"),
+        "the contract tags on the same revision: {described}"
+    );
+    assert_eq!(instance["identity"]["family"], "legacy-web", "{instance:#}");
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "clean after the move: {}", output.combined());
+}
+
+#[test]
+fn a_move_from_anything_else_is_refused_with_the_reason() {
+    let moto = Moto::start();
+    let terraform = terraform_1_15();
+    let arn = register_foreign(&moto.endpoint(), "refused-web");
+    let cases = [
+        (
+            aws_state(
+                "aws_ecs_service",
+                1,
+                json!({"id": "svc", "name": "svc", "cluster": "c", "desired_count": 1, "launch_type": "", "task_definition": arn, "network_configuration": [], "deployment_circuit_breaker": []}),
+            ),
+            "aws_ecs_service",
+            "can be moved only from aws_ecs_task_definition",
+        ),
+        (
+            aws_state(
+                "aws_ecs_task_definition",
+                0,
+                task_definition_attributes(&arn, "refused-web"),
+            ),
+            "aws_ecs_task_definition",
+            "schema version 0",
+        ),
+    ];
+    for (state, from, reason) in cases {
+        let workspace = workspace_with_aws_stub(&terraform, &moto.endpoint());
+        workspace.write("terraform.tfstate", &state);
+        workspace.write(
+            "main.tf",
+            &template_config(
+                "refused-web",
+                "nginx:1.27",
+                &format!("moved {{\n  from = {from}.web\n  to   = ecstpl_template.web\n}}\n"),
+            ),
+        );
+        let output = workspace.run(&["plan", "-input=false", "-no-color"]);
+        let text = output.combined().replace('\n', " ");
+        assert!(!output.success(), "{text}");
+        assert!(text.contains(reason), "{reason:?} in: {text}");
+    }
+}
+
+#[test]
+fn an_import_block_with_identity_imports_and_the_identity_is_stable() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let endpoint = proxy.endpoint();
+    let terraform = terraform_1_15();
+    let arn = register_foreign(&moto.endpoint(), "by-identity");
+    let workspace = Workspace::new(&terraform, &endpoint);
+    let import = example("resources/ecstpl_template/import-identity.tf")
+        .replace("web-template", "by-identity");
+    workspace.write(
+        "main.tf",
+        &template_config("by-identity", "nginx:1.27", &import),
+    );
+    let applied = workspace.apply(&[]);
+    assert!(applied.success(), "{}", applied.combined());
+    assert!(applied.stdout.contains("1 imported"), "{}", applied.stdout);
+    let first = state_instance(&workspace);
+    assert_eq!(first["attributes"]["arn"], json!(arn));
+    let identity = first["identity"].clone();
+    assert_eq!(
+        identity,
+        json!({"account_id": "123456789012", "region": "us-east-1", "family": "by-identity"}),
+        "{first:#}"
+    );
+    assert!(
+        !proxy.calls().iter().any(|c| c == "RegisterTaskDefinition"),
+        "{:?}",
+        proxy.calls()
+    );
+
+    let refreshed = workspace.run(&[
+        "apply",
+        "-refresh-only",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+    ]);
+    assert!(refreshed.success(), "{}", refreshed.combined());
+    assert_eq!(
+        state_instance(&workspace)["identity"],
+        identity,
+        "stable across refresh"
+    );
+
+    // A template change registers a new revision of the same family: the same identity.
+    workspace.write("main.tf", &template_config("by-identity", "nginx:1.28", ""));
+    let updated = workspace.apply(&[]);
+    assert!(updated.success(), "{}", updated.combined());
+    let after = state_instance(&workspace);
+    assert_eq!(after["attributes"]["revision"], 2);
+    assert_eq!(after["identity"], identity, "stable across an update");
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}
+
+#[test]
+fn an_identity_in_another_region_is_refused_before_anything_is_written() {
+    let moto = Moto::start();
+    let terraform = terraform_1_15();
+    register_foreign(&moto.endpoint(), "elsewhere");
+    let workspace = Workspace::new(&terraform, &moto.endpoint());
+    let import = "import {\n  to       = ecstpl_template.web\n  identity = { family = \"elsewhere\", region = \"eu-west-1\" }\n}\n";
+    workspace.write(
+        "main.tf",
+        &template_config("elsewhere", "nginx:1.27", import),
+    );
+    let output = workspace.run(&["plan", "-input=false", "-no-color"]);
+    let text = output.combined().replace('\n', " ");
+    assert!(!output.success(), "{text}");
+    assert!(text.contains("identity.region is \"eu-west-1\""), "{text}");
+}
+
+fn register_family(endpoint: &str, family: &str, tags: &[(&str, &str)]) {
+    let tags: Vec<Json> = tags
+        .iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect();
+    register_raw(
+        endpoint,
+        &json!({
+            "family": family,
+            "containerDefinitions": [{"name": "app", "image": "placeholder", "memory": 128, "essential": true}],
+            "tags": tags,
+        }),
+    );
+}
+
+const TEMPLATE_TAGS: &[(&str, &str)] = &[("ecstpl:role", "template"), ("team", "a")];
+
+fn query_families(workspace: &Workspace, config: &str) -> Vec<String> {
+    workspace.write(
+        "search.tfquery.hcl",
+        &format!("list \"ecstpl_template\" \"found\" {{\n  provider = ecstpl\n  limit    = 1000\n  config {{\n{config}\n  }}\n}}\n"),
+    );
+    let output = workspace.run(&["query", "-no-color"]);
+    assert!(output.success(), "{}", output.combined());
+    let mut found: Vec<String> = output
+        .stdout
+        .split_whitespace()
+        .filter_map(|word| {
+            let (family, revision) = word.rsplit_once(':')?;
+            (family.starts_with("q-") && revision.chars().all(|c| c.is_ascii_digit()))
+                .then(|| family.to_string())
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn terraform_query_lists_what_the_filters_say_and_generated_config_plans_no_change() {
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let terraform = terraform_1_15();
+    for i in 0..8 {
+        let tags: &[(&str, &str)] = if i % 2 == 0 {
+            TEMPLATE_TAGS
+        } else {
+            &TEMPLATE_TAGS[..1]
+        };
+        register_family(&endpoint, &format!("q-tpl-{i:02}"), tags);
+    }
+    for i in 0..12 {
+        register_family(&endpoint, &format!("q-app-{i:02}"), &[("team", "a")]);
+    }
+    // A family whose only revision was deregistered is not ACTIVE any more.
+    register_family(&endpoint, "q-gone", &[]);
+    let (status, _) = support::ecs_call(
+        &endpoint,
+        "DeregisterTaskDefinition",
+        &json!({"taskDefinition": "q-gone:1"}),
+    );
+    assert_eq!(status, 200);
+
+    let workspace = Workspace::new(&terraform, &endpoint);
+    workspace.write("main.tf", PROVIDER_HEADER);
+    let names = |prefix: &str, n: usize| {
+        (0..n)
+            .map(|i| format!("{prefix}-{i:02}"))
+            .collect::<Vec<_>>()
+    };
+    let mut every = names("q-app", 12);
+    every.extend(names("q-tpl", 8));
+    assert_eq!(
+        query_families(&workspace, "    family_prefix = \"q-\""),
+        every
+    );
+    assert_eq!(
+        query_families(&workspace, "    only_templates = true"),
+        names("q-tpl", 8)
+    );
+    assert_eq!(
+        query_families(
+            &workspace,
+            "    only_templates = true\n    tags = { team = \"a\" }"
+        ),
+        ["q-tpl-00", "q-tpl-02", "q-tpl-04", "q-tpl-06"]
+    );
+    assert_eq!(
+        query_families(
+            &workspace,
+            "    status = \"INACTIVE\"\n    family_prefix = \"q-\""
+        ),
+        ["q-gone"]
+    );
+
+    // -generate-config-out writes resource and import blocks that plan to import and change nothing.
+    workspace.write(
+        "search.tfquery.hcl",
+        &example("list-resources/ecstpl_template/list.tfquery.hcl"),
+    );
+    let generated = workspace.run(&["query", "-no-color", "-generate-config-out=generated.tf"]);
+    assert!(generated.success(), "{}", generated.combined());
+    let text =
+        std::fs::read_to_string(workspace.path().join("generated.tf")).expect("generated.tf");
+    assert_eq!(
+        text.matches("resource \"ecstpl_template\"").count(),
+        8,
+        "{text}"
+    );
+    assert_eq!(text.matches("import {").count(), 8, "{text}");
+    let plan = workspace.run(&["plan", "-input=false", "-no-color"]);
+    assert!(plan.success(), "{}\n{text}", plan.combined());
+    assert!(
+        plan.stdout
+            .contains("Plan: 8 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}\n{text}",
+        plan.stdout
+    );
+}
