@@ -719,7 +719,32 @@ fn decode_unknown(
             _ => reader.skip(path)?,
         }
     }
-    Ok(Value::Unknown(refinements))
+    Ok(Value::Unknown(fitted_to(refinements, ty)))
+}
+
+/// Only the refinements that mean something for `ty`, as cty keeps them (and as
+/// `encode_unknown` writes them): a prefix for strings, bounds for numbers, lengths for
+/// collections, and no lower length bound of 0 (every collection has it).
+fn fitted_to(refinements: Refinements, ty: &Type) -> Refinements {
+    let mut fitted = Refinements {
+        not_null: refinements.not_null,
+        ..Refinements::default()
+    };
+    match ty {
+        Type::String => {
+            fitted.string_prefix = refinements.string_prefix.filter(|p| !p.is_empty());
+        }
+        Type::Number => {
+            fitted.number_lower = refinements.number_lower;
+            fitted.number_upper = refinements.number_upper;
+        }
+        Type::List(_) | Type::Set(_) | Type::Map(_) => {
+            fitted.length_lower = refinements.length_lower.filter(|n| *n > 0);
+            fitted.length_upper = refinements.length_upper;
+        }
+        _ => {}
+    }
+    fitted
 }
 
 #[cfg(test)]
