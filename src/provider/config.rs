@@ -31,7 +31,7 @@ pub(crate) fn schema() -> Schema {
                 string_list("shared_config_files", "Paths of shared config files. Defaults to `~/.aws/config`."),
                 string_list("shared_credentials_files", "Paths of shared credentials files. Defaults to `~/.aws/credentials`."),
                 Attribute::new("max_retries", Type::Number, Mode::Optional,
-                    "How many times a throttled or failed ECS call is retried, with backoff. Defaults to 8: enough to ride out ECS throttling task definition registration (about one call per second per account after a burst), while an unreachable endpoint fails in seconds rather than minutes. Each failed attempt is logged at info level with its reason."),
+                    "How many times a throttled or failed ECS call is retried, with backoff. Defaults to 8: enough to ride out ECS throttling task definition registration (about one call per second per account after a burst), each call with its retries is bounded at 45 s (an unreachable endpoint can still take a few of those per operation; set 2 to fail in about 5 s). Failed attempts are logged at info level with their reason."),
             ],
             blocks: vec![
                 NestedBlock::new("assume_role", Nesting::Single, Block {
