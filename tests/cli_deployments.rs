@@ -7,36 +7,15 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use serde_json::{Value as Json, json};
 use support::proxy::{RecordingProxy, Rollout, Scenario, TaskOutcome};
 use support::{CmdOutput, Moto, ecs_call, register_raw};
 
-const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 const FAST: [&str; 4] = ["--poll-interval", "50ms", "--timeout", "60s"];
 
-fn command(endpoint: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(ECSTPL);
-    command
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GITHUB_STEP_SUMMARY");
-    command
-}
-
-fn ecstpl(endpoint: &str, args: &[&str]) -> CmdOutput {
-    let output = command(endpoint, args).output().expect("run ecstpl");
-    CmdOutput {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use support::{ecstpl, ecstpl_command as command};
 
 fn spawn(endpoint: &str, args: &[&str]) -> Child {
     command(endpoint, args)

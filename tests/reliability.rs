@@ -11,31 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 use support::proxy::{Fault, Lost, RecordingProxy, Rollout, Scenario};
 use support::templates::PROVIDER_HEADER;
-use support::{CmdOutput, Moto, Workspace, ecs_call, register_raw, terraform_binaries};
+use support::{Moto, Workspace, ecs_call, register_raw, terraform_binaries};
 
-const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
-
-fn ecstpl_command(endpoint: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(ECSTPL);
-    command
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GITHUB_STEP_SUMMARY");
-    command
-}
-
-fn ecstpl(endpoint: &str, args: &[&str]) -> CmdOutput {
-    let output = ecstpl_command(endpoint, args).output().expect("run ecstpl");
-    CmdOutput {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use support::{ecstpl, ecstpl_command};
 
 /// Every revision of `family`, ACTIVE and INACTIVE.
 fn revisions(endpoint: &str, family: &str, status: &str) -> Vec<String> {

@@ -463,3 +463,27 @@ pub fn register_raw(endpoint: &str, document: &serde_json::Value) -> serde_json:
     assert_eq!(status, 200, "RegisterTaskDefinition of {document}: {body}");
     body
 }
+
+/// The `ecstpl` CLI against `endpoint` with test credentials, no profile and no step summary.
+pub fn ecstpl_command(endpoint: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecstpl"));
+    command
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("GITHUB_STEP_SUMMARY");
+    command
+}
+
+/// Runs [`ecstpl_command`] to its end.
+pub fn ecstpl(endpoint: &str, args: &[&str]) -> CmdOutput {
+    let output = ecstpl_command(endpoint, args).output().expect("run ecstpl");
+    CmdOutput {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
