@@ -288,3 +288,71 @@ fn both_lookup_forms_at_once_are_rejected_at_validate() {
         output.combined()
     );
 }
+
+/// Lookups that cannot name anything are refused at validate, on their attribute, before
+/// any ECS call.
+#[test]
+fn a_fallback_that_is_no_arn_and_an_empty_family_are_rejected_on_their_attribute() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    let terraform = terraform_binaries().remove(0);
+    let cases = [
+        (
+            "  template = \"web-template\"\n  fallback_arn = \"garbage\"",
+            "Invalid fallback_arn",
+            "fallback_arn",
+            "is not a task definition ARN",
+        ),
+        (
+            "  template = \"web-template\"\n  fallback_arn = \"arn:aws:s3:::bucket\"",
+            "Invalid fallback_arn",
+            "fallback_arn",
+            "is not a task definition ARN",
+        ),
+    ];
+    let family_only = "data \"ecstpl_deployed_revision\" \"web\" {\n  family = \"\"\n}\n";
+    let mut configs: Vec<(String, &str, &str, &str)> = cases
+        .iter()
+        .map(|(lines, summary, attribute, detail)| {
+            (
+                DATA_ONLY.replace("  template = \"web-template\"", lines),
+                *summary,
+                *attribute,
+                *detail,
+            )
+        })
+        .collect();
+    let head = &DATA_ONLY[..DATA_ONLY.find("data \"").unwrap_or(0)];
+    configs.push((
+        format!("{head}{family_only}"),
+        "Invalid family",
+        "family",
+        "must be 1 to 255 characters",
+    ));
+    for (config, summary, attribute, detail) in configs {
+        let workspace = Workspace::new(&terraform, &proxy.endpoint());
+        workspace.write("main.tf", &config);
+        let output = workspace.run(&["validate", "-json", "-no-color"]);
+        let validated: serde_json::Value = serde_json::from_str(&output.stdout).unwrap_or_default();
+        let expected_line = config
+            .lines()
+            .position(|l| l.trim_start().starts_with(&format!("{attribute} ")))
+            .map(|p| p as u64 + 1);
+        let found = validated["diagnostics"].as_array().and_then(|ds| {
+            ds.iter().find(|d| {
+                d["severity"] == "error"
+                    && d["summary"] == summary
+                    && d["detail"].as_str().is_some_and(|t| t.contains(detail))
+            })
+        });
+        let Some(found) = found else {
+            panic!("{summary} expected for:\n{config}\ngot {}", output.stdout);
+        };
+        assert_eq!(
+            found["range"]["start"]["line"].as_u64(),
+            expected_line,
+            "the diagnostic points at {attribute}: {found}"
+        );
+    }
+    assert_eq!(proxy.calls(), Vec::<String>::new(), "no ECS call at all");
+}

@@ -446,9 +446,9 @@ fn the_socket_and_its_directory_are_private_to_the_user() {
     let directory = plugin.socket.parent().unwrap();
     let directory_mode = std::fs::metadata(directory).unwrap().permissions().mode();
     assert_eq!(
-        directory_mode & 0o077,
-        0,
-        "{} is mode {:o}: group or others can enter it",
+        directory_mode & 0o777,
+        0o700,
+        "{} is mode {:o}: only its owner may enter it",
         directory.display(),
         directory_mode & 0o777
     );
@@ -457,9 +457,9 @@ fn the_socket_and_its_directory_are_private_to_the_user() {
         .permissions()
         .mode();
     assert_eq!(
-        socket_mode & 0o077,
-        0,
-        "the socket is mode {:o}",
+        socket_mode & 0o777,
+        0o600,
+        "the socket is mode {:o}: only its owner may connect",
         socket_mode & 0o777
     );
 }

@@ -189,3 +189,33 @@ fn an_unknown_profile_is_an_error_naming_it() {
     );
     assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
 }
+
+/// `shared_config_files` are read as the AWS provider reads them: a profile defined only
+/// there (`[profile name]`, with its keys) is found and signs the requests.
+#[test]
+fn a_profile_from_shared_config_files_signs_the_requests() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    let terraform = terraform_binaries().remove(0);
+    let mut workspace = Workspace::new(&terraform, &proxy.endpoint());
+    workspace.env("AWS_ACCESS_KEY_ID", "ENVIRONMENTKEY");
+    workspace.write(
+        "main.tf",
+        &PROFILE_CONFIG.replace(
+            "  shared_credentials_files = [\"${path.module}/credentials\"]",
+            "  shared_credentials_files = [\"${path.module}/credentials\"]\n  shared_config_files      = [\"${path.module}/config\"]",
+        ),
+    );
+    workspace.write("credentials", CREDENTIALS_FILE);
+    workspace.write(
+        "config",
+        "[profile fromconfig]\naws_access_key_id = CONFIGFILEKEY\naws_secret_access_key = config-secret\n",
+    );
+    workspace.apply(&["-var", "profile=fromconfig"]);
+    let keys = proxy.access_keys();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|k| k == "CONFIGFILEKEY"),
+        "requests were signed with {keys:?}, not the config file profile's key"
+    );
+    workspace.destroy(&["-var", "profile=fromconfig"]);
+}

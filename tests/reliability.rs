@@ -197,8 +197,10 @@ fn an_endpoint_that_never_answers_ends_within_the_timeout() {
     );
 }
 
+/// With the default `max_retries` (25, as the AWS provider), a closed port does not use the
+/// retries up: they stop once nothing has answered for 20 s, with an error that says so.
 #[test]
-fn an_unreachable_endpoint_fails_a_plan_with_a_clear_error_and_logs_each_attempt() {
+fn an_unreachable_endpoint_fails_an_apply_with_a_clear_error_and_logs_each_attempt() {
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
@@ -209,7 +211,7 @@ fn an_unreachable_endpoint_fails_a_plan_with_a_clear_error_and_logs_each_attempt
         "main.tf",
         &format!(
             "{}\n{}",
-            PROVIDER_HEADER.replace("max_retries = 3", "max_retries = 2"),
+            PROVIDER_HEADER.replace("max_retries = 3", ""),
             template_config("web", "web-template", "a")
         ),
     );
@@ -220,14 +222,64 @@ fn an_unreachable_endpoint_fails_a_plan_with_a_clear_error_and_logs_each_attempt
     );
     assert!(!output.success());
     let text = output.combined();
-    assert!(text.contains("could not reach ECS"), "{text}");
+    assert!(text.contains("ECS has answered nothing for"), "{text}");
     assert!(
-        text.contains("ECS call attempt failed"),
-        "each failed attempt is logged:\n{text}"
+        text.contains("Connection refused"),
+        "the last reason: {text}"
+    );
+    let attempts = text.matches("ECS call attempt failed").count();
+    assert!(
+        (2..26).contains(&attempts),
+        "each failed attempt is logged, and the 26 attempts of the default are not all made: {attempts}\n{text}"
     );
     assert!(!text.contains("inconsistent result"), "{text}");
     eprintln!(
-        "apply against a closed port failed after {:?}",
+        "apply against a closed port (default max_retries) failed after {:?} and {attempts} attempts",
+        started.elapsed()
+    );
+}
+
+/// An endpoint that accepts and never answers: each attempt is cut at 10 s and logged as a
+/// timeout; retries stop once 20 s have passed without an answer, long before the default's
+/// 9 attempts.
+#[test]
+fn an_endpoint_that_never_answers_fails_status_after_the_silence_budget() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    service(&moto.endpoint(), "web");
+    proxy.inject(Fault::NeverAnswers {
+        operation: None,
+        times: 1000,
+    });
+    let started = Instant::now();
+    let output = ecstpl(
+        &proxy.endpoint(),
+        &["status", "--cluster", "prod", "--service", "web"],
+    );
+    assert_eq!(output.code, 3, "{}", output.combined());
+    assert!(
+        output.stderr.contains("ECS has answered nothing for"),
+        "{}",
+        output.stderr
+    );
+    let attempts = proxy.calls().len();
+    let logged = output
+        .stderr
+        .lines()
+        .filter(|l| l.contains("ECS call attempt failed") && l.contains("timed out"))
+        .count();
+    assert_eq!(
+        logged, attempts,
+        "each timed-out attempt is logged: {}",
+        output.stderr
+    );
+    assert!(
+        (2..=3).contains(&attempts),
+        "attempts made: {:?}",
+        proxy.calls()
+    );
+    eprintln!(
+        "status against a black hole (default max_retries) failed after {:?} and {attempts} attempts",
         started.elapsed()
     );
 }
@@ -395,6 +447,7 @@ fn a_fleet_of_deploys_rides_out_registration_throttling() {
     for i in 0..SERVICES {
         service(&proxy.endpoint(), &format!("svc{i}"));
     }
+    proxy.clear();
     // As ECS throttles RegisterTaskDefinition: a burst of 20, then 1 per second.
     proxy.inject(Fault::RateLimit {
         operation: Some("RegisterTaskDefinition".into()),
@@ -438,6 +491,23 @@ fn a_fleet_of_deploys_rides_out_registration_throttling() {
     }
     let elapsed = started.elapsed();
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+    // Every deploy registered once (no twin), and the throttle did bite: 30 registrations
+    // against a burst of 20 make at least 10 throttled attempts.
+    let registrations = proxy
+        .calls()
+        .iter()
+        .filter(|c| c.as_str() == "RegisterTaskDefinition")
+        .count();
+    assert!(
+        proxy.injected() >= (SERVICES as u32 - 20),
+        "throttled attempts: {}",
+        proxy.injected()
+    );
+    assert_eq!(
+        registrations,
+        SERVICES + proxy.injected() as usize,
+        "one accepted registration per deploy plus one per throttled attempt"
+    );
     eprintln!(
         "{SERVICES} concurrent deploys under throttling (burst 20, 1/s): {:?}, {} throttled attempts; the throttle's floor is about {}s",
         elapsed,

@@ -545,6 +545,24 @@ fn cases() -> Vec<Case> {
             "tags",
             "128 characters",
         ),
+        case(
+            "tag value too long",
+            body(
+                "web",
+                &json(OK),
+                &format!("tags = {{ team = \"{}\" }}", "v".repeat(257)),
+            ),
+            "Invalid tag",
+            "tags",
+            "longer than 256 characters",
+        ),
+        case(
+            "empty tag key",
+            body("web", &json(OK), "tags = { \"\" = \"x\" }"),
+            "Invalid tag",
+            "tags",
+            "may not be empty",
+        ),
         provider_case(
             "region with spaces",
             "region = \"eu west 1\"",
@@ -673,5 +691,53 @@ fn invalid_inputs_are_rejected_at_plan_time_without_any_write_call() {
         "{} invalid inputs rejected; ECS calls made: {:?}",
         cases.len(),
         proxy.calls()
+    );
+}
+
+/// The 50-tag limit counts `tags`, the provider's `default_tags` and ecstpl's own contract
+/// tags together. `terraform validate` cannot know `default_tags` (the provider is not
+/// configured then), so this is a plan-time check: the plan fails and nothing is written.
+#[test]
+fn tags_and_default_tags_together_over_the_limit_fail_the_plan_without_any_write_call() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let terraform = terraform_binaries().remove(0);
+    let workspace = Workspace::new(&terraform, &proxy.endpoint());
+    let defaults: Vec<String> = (0..30).map(|i| format!("d{i} = \"v\"")).collect();
+    let own: Vec<String> = (0..20).map(|i| format!("t{i} = \"v\"")).collect();
+    let config = format!(
+        "terraform {{\n  required_providers {{\n    ecstpl = {{ source = \"ecstpl/ecstpl\" }}\n  }}\n}}\n\nprovider \"ecstpl\" {{\n  region = \"us-east-1\"\n  default_tags {{\n    tags = {{\n      {}\n    }}\n  }}\n}}\n\nresource \"ecstpl_template\" \"web\" {{\n  {}\n  tags = {{\n    {}\n  }}\n}}\n",
+        defaults.join("\n      "),
+        body("web", &json(OK), ""),
+        own.join("\n    ")
+    );
+    workspace.write("main.tf", &config);
+    let validate = workspace.run(&["validate", "-no-color"]);
+    assert!(
+        validate.success(),
+        "20 tags of its own pass validate: {}",
+        validate.combined()
+    );
+    let output = workspace.run(&["plan", "-input=false", "-no-color"]);
+    assert!(!output.success(), "{}", output.combined());
+    let text = output
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(text.contains("Too many tags"), "{text}");
+    assert!(text.contains("make 50 tags"), "{text}");
+    assert_eq!(proxy.write_calls(), Vec::<String>::new());
+    // 45 and the contract tag fit: the plan succeeds.
+    let fewer: Vec<String> = (0..15).map(|i| format!("t{i} = \"v\"")).collect();
+    workspace.write(
+        "main.tf",
+        &config.replace(&own.join("\n    "), &fewer.join("\n    ")),
+    );
+    let output = workspace.run(&["plan", "-input=false", "-no-color"]);
+    assert!(
+        output.success(),
+        "45 tags and the contract's fit in 50: {}",
+        output.combined()
     );
 }

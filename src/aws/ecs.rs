@@ -15,6 +15,8 @@ pub struct Ecs {
     pub(super) client: aws_sdk_ecs::Client,
     /// Attempts of a call, the first included (registration retries on its own).
     max_attempts: u32,
+    /// Whether ECS has gone silent (registration asks it before its own retries).
+    pub(super) watch: Option<crate::aws::attempts::AttemptWatch>,
 }
 
 /// A registered task definition revision: the ECS API's JSON plus its tags.
@@ -187,6 +189,7 @@ impl Ecs {
         Ecs {
             client,
             max_attempts: max_attempts.max(1),
+            watch: None,
         }
     }
 
@@ -230,10 +233,16 @@ impl Ecs {
             if last {
                 return Err(err);
             }
+            if let Some(silence) = self.watch.as_ref().and_then(|w| w.refusal()) {
+                return Err(AwsError::Unanswered {
+                    operation: "RegisterTaskDefinition".into(),
+                    silence,
+                });
+            }
             // Standard backoff with full jitter, as the SDK's standard retry mode does.
             let cap = std::time::Duration::from_millis(500)
                 .saturating_mul(1 << (attempt - 1).min(6))
-                .min(std::time::Duration::from_secs(20));
+                .min(crate::aws::settings::MAX_BACKOFF);
             let backoff = cap.mul_f64(fastrand::f64());
             tokio::time::sleep(
                 backoff.min(deadline.saturating_duration_since(std::time::Instant::now())),

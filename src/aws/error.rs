@@ -20,6 +20,12 @@ pub enum AwsError {
     },
     #[error("{operation}: could not reach ECS: {message}")]
     Transport { operation: String, message: String },
+    /// Nothing answered for the whole silence budget: retrying more would only wait longer.
+    #[error("{operation}: {silence}")]
+    Unanswered {
+        operation: String,
+        silence: crate::aws::attempts::Unanswered,
+    },
     #[error("{operation}: unexpected response: {message}")]
     InvalidResponse { operation: String, message: String },
     #[error("{operation}: HTTP {status} without an ECS error: {body}")]
@@ -50,6 +56,14 @@ impl AwsError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let operation = operation.to_string();
+        let refused = std::iter::successors(std::error::Error::source(&err), |e| e.source())
+            .find_map(|e| e.downcast_ref::<crate::aws::attempts::Unanswered>());
+        if let Some(silence) = refused {
+            return AwsError::Unanswered {
+                operation,
+                silence: silence.clone(),
+            };
+        }
         match &err {
             SdkError::ServiceError(service) => {
                 let inner = service.err();
@@ -119,7 +133,9 @@ impl AwsError {
                         | "ServiceUnavailable"
                 )
             }
-            AwsError::InvalidResponse { .. } | AwsError::Config(_) => false,
+            AwsError::InvalidResponse { .. }
+            | AwsError::Config(_)
+            | AwsError::Unanswered { .. } => false,
         }
     }
 
@@ -141,7 +157,7 @@ fn is_throttling(code: &str) -> bool {
 }
 
 /// The error and its sources, one line: the SDK nests the useful part several levels down.
-fn source_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn source_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(inner) = source {

@@ -2,15 +2,16 @@
 //! the operations ecstpl needs, and the tag contract. Task definitions pass through as the
 //! ECS API's own JSON so no field is lost, including fields newer than the SDK.
 
+mod attempts;
 pub mod contract;
 mod deployments;
 mod ecs;
 mod error;
 mod raw;
-mod retry_log;
 pub(crate) mod settings;
 mod templates;
 
+pub use self::attempts::SILENCE_BUDGET;
 pub use self::deployments::{Hook, Outcome, RunSettings, ServiceDeployment, Task};
 pub(crate) use self::ecs::tags_from_json;
 pub use self::ecs::{Deployment, Ecs, Revision, RolloutStatus, Service, parse_task_definition_arn};

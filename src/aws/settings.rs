@@ -38,17 +38,19 @@ pub struct AssumeRole {
     pub duration: Option<Duration>,
 }
 
-/// Retries unless told otherwise: enough to ride out ECS's throttling (RegisterTaskDefinition
-/// sustains about one call a second per account, so a fleet of CI jobs must back off rather
-/// than fail), few enough that an unreachable endpoint fails within [`OPERATION_TIMEOUT`].
+/// Retries of the CLI unless told otherwise: enough to ride out ECS's throttling
+/// (RegisterTaskDefinition sustains about one call a second per account, so a fleet of CI jobs
+/// must back off rather than fail). An endpoint that answers nothing does not use them up:
+/// retries stop after [`crate::aws::SILENCE_BUDGET`] of silence.
 pub const DEFAULT_MAX_RETRIES: u32 = 8;
 
-/// How long one ECS call may take, retries and backoff included: an endpoint that is down or
-/// never answers fails in well under a minute.
+/// How long one ECS call may take, retries and backoff included.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(45);
-/// One attempt: ECS answers in well under a second; a registration in a few.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+/// One attempt: ECS answers in well under a second, a registration included.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest wait between two attempts (full jitter below it, as the SDK's standard mode).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// A setting that cannot work, found before any call.
 #[derive(Clone, Debug, PartialEq)]
@@ -175,7 +177,7 @@ impl Ecs {
         let retry = RetryConfig::standard()
             .with_max_attempts(retries.saturating_add(1))
             .with_initial_backoff(Duration::from_millis(500))
-            .with_max_backoff(Duration::from_secs(20));
+            .with_max_backoff(MAX_BACKOFF);
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(ATTEMPT_TIMEOUT)
@@ -235,15 +237,17 @@ impl Ecs {
                 "no AWS region: set `region` in the provider block, or AWS_REGION".into(),
             ));
         }
-        let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config)
-            .interceptor(crate::aws::retry_log::RetryLog);
+        let watch = crate::aws::attempts::AttemptWatch::default();
+        let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config).interceptor(watch.clone());
         if let Some(endpoint) = &settings.ecs_endpoint {
             ecs_config = ecs_config.endpoint_url(endpoint.clone());
         }
-        Ok(Ecs::from_client_with_attempts(
+        let mut ecs = Ecs::from_client_with_attempts(
             aws_sdk_ecs::Client::from_conf(ecs_config.build()),
             retries.saturating_add(1),
-        ))
+        );
+        ecs.watch = Some(watch);
+        Ok(ecs)
     }
 }
 

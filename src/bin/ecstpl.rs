@@ -5,6 +5,7 @@ use ecstpl::cli::{Cli, run};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    ecstpl::cli::log::init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -3,6 +3,7 @@
 //! and reports with documented exit codes.
 
 mod follow;
+pub mod log;
 mod ops;
 mod report;
 mod run;
@@ -24,7 +25,10 @@ const EXIT_CODES: &str = "Exit codes:
   5  timeout (the deployment did not finish within --timeout)
   130, 143  interrupted by SIGINT, SIGTERM (what was done is printed: a deployment started
      goes on in ECS)
-`ecstpl run` exits with the container's own exit code when the task ran.";
+`ecstpl run` exits with the container's own exit code when the task ran.
+
+Log lines on stderr (each failed ECS attempt with its reason, adoptions): ECSTPL_LOG=info
+(default), warn, debug or off.";
 
 /// CI tool for the ECS task definition template pattern: Terraform owns the template
 /// revision, CI injects images, registers a revision in the deploy family and updates the
@@ -51,7 +55,8 @@ pub struct AwsArgs {
     /// ECS endpoint URL (for emulators; AWS_ENDPOINT_URL works too).
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
-    /// Retries of a throttled or failed ECS call, with backoff (each call is bounded to 45s).
+    /// Retries of a throttled or failed ECS call, with backoff (each call is bounded to 45s;
+    /// retries stop once ECS has answered nothing for 20s).
     #[arg(long, global = true, default_value_t = crate::aws::settings::DEFAULT_MAX_RETRIES, allow_negative_numbers = true)]
     pub max_retries: u32,
 }
@@ -140,10 +145,10 @@ pub struct WaitArgs {
     #[arg(long, value_enum, default_value_t = WaitUntil::Deployed)]
     pub wait_until: WaitUntil,
     /// How long to wait, for the whole command (e.g. 10m, 90s).
-    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
     /// How often to poll while waiting (at least 200ms).
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub poll_interval: Duration,
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]

@@ -95,6 +95,18 @@ pub(crate) struct Rendered {
 }
 
 pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rendered, Failure> {
+    // Flags and files first: bad input is exit 2 without a single ECS call.
+    let overrides = args.image_overrides().map_err(bad)?;
+    let overlay = match &args.overlay {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|err| bad(format!("--overlay {}: {err}", path.display())))?;
+            let overlay: Json = serde_json::from_str(&text)
+                .map_err(|err| bad(format!("--overlay {}: invalid JSON: {err}", path.display())))?;
+            Some((path, overlay))
+        }
+        None => None,
+    };
     let live = live(ecs, &args.target).await?;
     let family = template_family(args.template.as_deref(), &live.revision)?;
     let template = latest_template(ecs, &family).await?;
@@ -123,16 +135,12 @@ pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rende
         &taskdef::images(&template.task_definition),
         &taskdef::images(&live.revision.task_definition),
         &live_ci,
-        &args.image_overrides().map_err(bad)?,
+        &overrides,
     )
     .map_err(|err| bad(err.to_string()))?;
     let mut request = taskdef::render(&template.task_definition, &decided.images);
-    if let Some(path) = &args.overlay {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| bad(format!("--overlay {}: {err}", path.display())))?;
-        let overlay: Json = serde_json::from_str(&text)
-            .map_err(|err| bad(format!("--overlay {}: invalid JSON: {err}", path.display())))?;
-        taskdef::apply_overlay(&mut request, &overlay)
+    if let Some((path, overlay)) = &overlay {
+        taskdef::apply_overlay(&mut request, overlay)
             .map_err(|err| bad(format!("--overlay {}: {err}", path.display())))?;
     }
     request.insert("family".into(), Json::from(deploy_family));
@@ -392,7 +400,11 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let ongoing = match ecs.ongoing_deployment(&args.target.cluster, &args.target.service).await {
             Ok(ongoing) => ongoing,
             Err(err) if err.is_unknown_operation() => None,
-            Err(err) => return Err(err.into()),
+            // What is live is known; the deployment in progress is extra information.
+            Err(err) => {
+                eprintln!("ecstpl: warning: could not look up the deployment in progress: {err}");
+                None
+            }
         };
         let pause = ongoing.as_ref().and_then(|d| d.pause().cloned());
         let result = json!({

@@ -38,10 +38,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// How long to wait for the task to stop.
-    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
     /// How often to poll the task (at least 200ms).
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub poll_interval: Duration,
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,

@@ -11,6 +11,9 @@ use crate::plugin::schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema
 use crate::plugin::value::{Type, Value};
 use crate::provider::values;
 
+/// `max_retries` unless set: the AWS provider's default.
+const PROVIDER_DEFAULT_MAX_RETRIES: u32 = 25;
+
 pub(crate) fn schema() -> Schema {
     let string = |name: &str, description: &str| {
         Attribute::new(name, Type::String, Mode::Optional, description)
@@ -31,7 +34,7 @@ pub(crate) fn schema() -> Schema {
                 string_list("shared_config_files", "Paths of shared config files. Defaults to `~/.aws/config`."),
                 string_list("shared_credentials_files", "Paths of shared credentials files. Defaults to `~/.aws/credentials`."),
                 Attribute::new("max_retries", Type::Number, Mode::Optional,
-                    "How many times a throttled or failed ECS call is retried, with backoff. Defaults to 8: enough to ride out ECS throttling task definition registration (about one call per second per account after a burst), each call with its retries is bounded at 45 s (an unreachable endpoint can still take a few of those per operation; set 2 to fail in about 5 s). Failed attempts are logged at info level with their reason."),
+                    "How many times a throttled or failed ECS call is retried, with backoff. Defaults to 25, as in the AWS provider: enough to ride out ECS throttling task definition registration (about one call per second per account after a burst); each call with its retries is bounded at 45 s. Retries stop once ECS has answered nothing at all for 20 s (connection refused, no answer within the 10 s attempt timeout), so an unreachable endpoint fails in well under a minute. Failed attempts are logged at info level with their reason."),
             ],
             blocks: vec![
                 NestedBlock::new("assume_role", Nesting::Single, Block {
@@ -205,6 +208,6 @@ pub(crate) fn settings(config: &Value) -> Result<Settings, Diagnostics> {
             .collect(),
         assume_role,
         ecs_endpoint,
-        max_retries: Some(max_retries.unwrap_or(25)),
+        max_retries: Some(max_retries.unwrap_or(PROVIDER_DEFAULT_MAX_RETRIES)),
     })
 }

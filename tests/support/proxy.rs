@@ -30,6 +30,12 @@ pub enum Fault {
         operation: Option<String>,
         times: u32,
     },
+    /// HTTP 503 as AWS services answer when overloaded (the AWS SDKs' common
+    /// ServiceUnavailable error, retried as transient), with a JSON error body, `times` times.
+    ServiceUnavailable {
+        operation: Option<String>,
+        times: u32,
+    },
     /// The connection is closed without an answer, `times` times.
     Reset {
         operation: Option<String>,
@@ -105,6 +111,8 @@ impl Rollout {
 #[derive(Default)]
 struct State {
     calls: Vec<String>,
+    /// When each call of `calls` arrived.
+    call_times: Vec<std::time::Instant>,
     /// The access key ID each request was signed with (from its SigV4 Authorization header).
     access_keys: Vec<String>,
     faults: Vec<Fault>,
@@ -126,12 +134,16 @@ struct State {
     hung: u32,
 }
 
+/// The body of a 503 from an AWS JSON-protocol service.
+const SERVICE_UNAVAILABLE: &str = r#"{"__type":"ServiceUnavailableException","message":"Service is unavailable. Try again later."}"#;
+
 enum Action {
     Forward(Option<Duration>),
     ForwardThenWait(Duration),
     ForwardThenLose(Lost),
     Respond(StatusCode, &'static str),
-    RespondHtml,
+    /// An error page that is not an ECS error document (a load balancer's).
+    RespondHtml(StatusCode),
     Reset,
     Hang,
 }
@@ -158,6 +170,13 @@ impl State {
                         r#"{"__type":"ServerException","message":"injected failure"}"#,
                     );
                 }
+                Fault::ServiceUnavailable { operation, times }
+                    if *times > 0 && matches(operation) =>
+                {
+                    *times -= 1;
+                    self.injected += 1;
+                    return Action::Respond(StatusCode::SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE);
+                }
                 Fault::Reset { operation, times } if *times > 0 && matches(operation) => {
                     *times -= 1;
                     self.injected += 1;
@@ -183,7 +202,7 @@ impl State {
                 Fault::HtmlServerError { operation, times } if *times > 0 && matches(operation) => {
                     *times -= 1;
                     self.injected += 1;
-                    return Action::RespondHtml;
+                    return Action::RespondHtml(StatusCode::INTERNAL_SERVER_ERROR);
                 }
                 Fault::NeverAnswers { operation, times } if *times > 0 && matches(operation) => {
                     *times -= 1;
@@ -198,7 +217,7 @@ impl State {
                         continue;
                     }
                     self.injected += 1;
-                    return match rng.u32(0..40) {
+                    return match rng.u32(0..44) {
                         0..=9 => Action::Respond(
                             StatusCode::BAD_REQUEST,
                             r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
@@ -207,11 +226,15 @@ impl State {
                             StatusCode::INTERNAL_SERVER_ERROR,
                             r#"{"__type":"ServerException","message":"injected failure"}"#,
                         ),
-                        17..=21 => Action::RespondHtml,
+                        17..=21 => Action::RespondHtml(StatusCode::INTERNAL_SERVER_ERROR),
                         22..=26 => Action::Reset,
                         27..=30 => Action::ForwardThenLose(Lost::ServerError),
                         31..=34 => Action::ForwardThenLose(Lost::Reset),
                         35..=38 => Action::ForwardThenWait(Duration::from_millis(300)),
+                        39..=40 => {
+                            Action::Respond(StatusCode::SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE)
+                        }
+                        41..=42 => Action::RespondHtml(StatusCode::SERVICE_UNAVAILABLE),
                         _ if self.hung == 0 => {
                             self.hung += 1;
                             Action::Hang
@@ -323,6 +346,18 @@ impl RecordingProxy {
     }
 
     /// Operations that change something: everything but Describe*, List* and Get*.
+    /// The calls of `operation` with the time each arrived.
+    pub fn call_times(&self, operation: &str) -> Vec<std::time::Instant> {
+        let state = self.state.lock().expect("proxy state");
+        state
+            .calls
+            .iter()
+            .zip(&state.call_times)
+            .filter(|(op, _)| op.as_str() == operation)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
     pub fn write_calls(&self) -> Vec<String> {
         self.calls()
             .into_iter()
@@ -333,7 +368,9 @@ impl RecordingProxy {
     }
 
     pub fn clear(&self) {
-        self.state.lock().expect("proxy state").calls.clear();
+        let mut state = self.state.lock().expect("proxy state");
+        state.calls.clear();
+        state.call_times.clear();
     }
 
     pub fn inject(&self, fault: Fault) {
@@ -448,6 +485,7 @@ async fn handle(
     let action = {
         let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
         state.calls.push(operation.clone());
+        state.call_times.push(std::time::Instant::now());
         state.access_keys.push(access_key);
         state.action_for(&operation)
     };
@@ -459,12 +497,12 @@ async fn handle(
             .body(Full::new(Bytes::from_static(body.as_bytes())))?),
         // An error from the service makes hyper drop the connection without an answer.
         Action::Reset => Err("injected connection reset".into()),
-        Action::RespondHtml => Ok(Response::builder()
-            .status(StatusCode::INTERNAL_SERVER_ERROR)
+        Action::RespondHtml(status) => Ok(Response::builder()
+            .status(status)
             .header("content-type", "text/html")
-            .body(Full::new(Bytes::from_static(
-                b"<html><head><title>500 Internal Server Error</title></head><body>upstream unavailable</body></html>",
-            )))?),
+            .body(Full::new(Bytes::from(format!(
+                "<html><head><title>{status}</title></head><body>upstream unavailable</body></html>"
+            ))))?),
         Action::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Err("never answered".into())
