@@ -11,4 +11,5 @@ pub mod aws;
 pub mod cli;
 pub mod plugin;
 pub mod provider;
+pub mod rollout;
 pub mod taskdef;

@@ -82,6 +82,10 @@ fn examples_validate() {
                 &example("resources/ecstpl_template/import-block.tf"),
             );
         }
+        if minor >= 14 {
+            // `action` blocks exist since Terraform 1.14.
+            workspace.write("action.tf", &example("actions/ecstpl_rollout/action.tf"));
+        }
         let output = workspace.run(&["validate", "-no-color"]);
         assert!(
             output.success(),

@@ -220,6 +220,11 @@ impl Ecs {
                 return Err(err);
             }
             let last = attempt >= self.max_attempts || std::time::Instant::now() >= deadline;
+            // Silent too long: the look-up could not answer either. A registration that
+            // landed is adopted by the next run's look-up before it registers.
+            if let Some(silence) = self.silence() {
+                return Err(silence);
+            }
             match self.find_twin(request).await {
                 Ok(Some(twin)) => {
                     tracing::info!(arn = %twin.arn(), attempt, "a registration whose answer was lost had reached ECS; adopting it");
@@ -233,12 +238,6 @@ impl Ecs {
             if last {
                 return Err(err);
             }
-            if let Some(silence) = self.watch.as_ref().and_then(|w| w.refusal()) {
-                return Err(AwsError::Unanswered {
-                    operation: "RegisterTaskDefinition".into(),
-                    silence,
-                });
-            }
             // Standard backoff with full jitter, as the SDK's standard retry mode does.
             let cap = std::time::Duration::from_millis(500)
                 .saturating_mul(1 << (attempt - 1).min(6))
@@ -248,6 +247,9 @@ impl Ecs {
                 backoff.min(deadline.saturating_duration_since(std::time::Instant::now())),
             )
             .await;
+            if let Some(silence) = self.silence() {
+                return Err(silence);
+            }
             attempt += 1;
         }
     }
@@ -274,6 +276,15 @@ impl Ecs {
             && newest.tags == tags
             && crate::taskdef::task_definitions_equivalent(&newest.task_definition, request);
         Ok(same.then_some(newest))
+    }
+
+    /// The error for a registration retry once ECS has been silent for the whole budget.
+    fn silence(&self) -> Option<AwsError> {
+        let silence = self.watch.as_ref()?.refusal()?;
+        Some(AwsError::Unanswered {
+            operation: "RegisterTaskDefinition".into(),
+            silence,
+        })
     }
 
     async fn register_once(&self, request: &Map<String, Json>) -> Result<Revision, AwsError> {

@@ -2,7 +2,6 @@
 //! parses flags, calls the domain ([`crate::taskdef`]) and the adapter ([`crate::aws`]),
 //! and reports with documented exit codes.
 
-mod follow;
 pub mod log;
 mod ops;
 mod report;
@@ -98,6 +97,15 @@ pub struct ServiceArgs {
     pub service: String,
 }
 
+impl ServiceArgs {
+    pub fn target(&self) -> crate::rollout::Target {
+        crate::rollout::Target {
+            cluster: self.cluster.clone(),
+            service: self.service.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct RenderArgs {
     #[command(flatten)]
@@ -153,6 +161,20 @@ pub struct WaitArgs {
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+}
+
+impl WaitArgs {
+    pub fn wait(&self) -> crate::rollout::Wait {
+        crate::rollout::Wait {
+            until: match self.wait_until {
+                WaitUntil::Deployed => crate::rollout::WaitUntil::Deployed,
+                WaitUntil::Stable => crate::rollout::WaitUntil::Stable,
+                WaitUntil::Paused => crate::rollout::WaitUntil::Paused,
+            },
+            timeout: self.timeout,
+            poll_interval: self.poll_interval,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -5,25 +5,46 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::aws::{self, AwsError, Ecs, Revision, Service};
-use crate::cli::follow::{self, Expect, Followed};
-use crate::cli::report::{self, ExitCode};
+use crate::aws::{self, Ecs, Revision};
+use crate::cli::report::{self, ExitCode, Progress};
 use crate::cli::{
     ContinueArgs, DeployArgs, Output, RenderArgs, RollbackArgs, ServiceArgs, StatusArgs,
 };
+use crate::rollout::follow::{self, Expect, Followed};
+pub(crate) use crate::rollout::{
+    Failure, Live, Rendered, bad, latest_template, refuse_other_controllers, template_family,
+};
 use crate::taskdef;
 
-/// A failure with its exit code.
-pub(crate) struct Failure(pub(crate) ExitCode, pub(crate) String);
-
-impl From<AwsError> for Failure {
-    fn from(err: AwsError) -> Self {
-        Failure(ExitCode::Aws, err.to_string())
-    }
+/// What `--image` and `--overlay` ask for, checked before any ECS call: bad input is exit 2
+/// without a single call.
+fn render_input(args: &RenderArgs) -> Result<crate::rollout::RenderInput, Failure> {
+    let images = args.image_overrides().map_err(bad)?;
+    let overlay = match &args.overlay {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|err| bad(format!("--overlay {}: {err}", path.display())))?;
+            let overlay: Json = serde_json::from_str(&text)
+                .map_err(|err| bad(format!("--overlay {}: invalid JSON: {err}", path.display())))?;
+            Some((format!("--overlay {}", path.display()), overlay))
+        }
+        None => None,
+    };
+    Ok(crate::rollout::RenderInput {
+        target: args.target.target(),
+        template: args.template.clone(),
+        family: args.family.clone(),
+        images,
+        overlay,
+    })
 }
 
-pub(crate) fn bad(message: impl Into<String>) -> Failure {
-    Failure(ExitCode::BadInput, message.into())
+pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rendered, Failure> {
+    crate::rollout::render_request(ecs, &render_input(args)?).await
+}
+
+pub(crate) async fn live(ecs: &Ecs, target: &ServiceArgs) -> Result<Live, Failure> {
+    crate::rollout::live(ecs, &target.target()).await
 }
 
 pub(crate) fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
@@ -31,157 +52,6 @@ pub(crate) fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
         Ok(code) => code,
         Err(Failure(code, message)) => report::fail(code, &message),
     }
-}
-
-/// The service and the revision it runs.
-pub(crate) struct Live {
-    pub(crate) service: Service,
-    pub(crate) revision: Revision,
-}
-
-pub(crate) async fn live(ecs: &Ecs, target: &ServiceArgs) -> Result<Live, Failure> {
-    let service = match ecs.describe_service(&target.cluster, &target.service).await {
-        Err(err) if err.code() == Some("ClusterNotFoundException") => {
-            return Err(bad(format!("cluster {:?} not found", target.cluster)));
-        }
-        other => other?,
-    }
-    .ok_or_else(|| {
-        bad(format!(
-            "service {:?} not found in cluster {:?}",
-            target.service, target.cluster
-        ))
-    })?;
-    let arn = service.live_task_definition().to_string();
-    let revision = ecs
-        .describe_task_definition(&arn)
-        .await?
-        .ok_or_else(|| bad(format!("the service runs {arn}, which cannot be described")))?;
-    Ok(Live { service, revision })
-}
-
-/// The template family: the flag, else the live revision's `ecstpl:template` tag, else the
-/// live revision itself when it is a template (the first deploy after bootstrap).
-fn template_family(flag: Option<&str>, live: &Revision) -> Result<String, Failure> {
-    if let Some(family) = flag {
-        return Ok(family.split(':').next().unwrap_or(family).to_string());
-    }
-    live.template_family().ok_or_else(|| {
-        bad(format!(
-            "cannot tell which template {} was rendered from: it has no {} tag and is not a template revision; pass --template",
-            live.family_revision(),
-            aws::contract::TAG_TEMPLATE
-        ))
-    })
-}
-
-/// The latest ACTIVE revision of the template family tagged as a template: a revision someone
-/// registered into the family by hand is never taken for the template.
-async fn latest_template(ecs: &Ecs, family: &str) -> Result<Revision, Failure> {
-    ecs.latest_template(family).await?.ok_or_else(|| {
-        bad(format!(
-            "template family {family:?} has no ACTIVE revision tagged {}={}: apply the ecstpl_template that owns it (or pass --template with the right family)",
-            aws::contract::TAG_ROLE,
-            aws::contract::ROLE_TEMPLATE
-        ))
-    })
-}
-
-/// What a deploy registers, and from what.
-pub(crate) struct Rendered {
-    pub(crate) live: Live,
-    pub(crate) template: Revision,
-    pub(crate) request: Map<String, Json>,
-}
-
-pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rendered, Failure> {
-    // Flags and files first: bad input is exit 2 without a single ECS call.
-    let overrides = args.image_overrides().map_err(bad)?;
-    let overlay = match &args.overlay {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|err| bad(format!("--overlay {}: {err}", path.display())))?;
-            let overlay: Json = serde_json::from_str(&text)
-                .map_err(|err| bad(format!("--overlay {}: invalid JSON: {err}", path.display())))?;
-            Some((path, overlay))
-        }
-        None => None,
-    };
-    let live = live(ecs, &args.target).await?;
-    let family = template_family(args.template.as_deref(), &live.revision)?;
-    let template = latest_template(ecs, &family).await?;
-    let deploy_family = args
-        .family
-        .clone()
-        .or_else(|| template.tags.get(aws::contract::TAG_DEPLOY_FAMILY).cloned())
-        .ok_or_else(|| {
-            bad(format!(
-                "no deploy family: pass --family, or set deploy_family on the ecstpl_template of {family:?} (its {} tag)",
-                aws::contract::TAG_DEPLOY_FAMILY
-            ))
-        })?;
-    if deploy_family == template.family() {
-        return Err(bad(
-            "the deploy family must differ from the template family",
-        ));
-    }
-    let live_ci = live
-        .revision
-        .tags
-        .get(aws::contract::TAG_CI_IMAGES)
-        .map(|tag| taskdef::parse_ci_images_tag(tag))
-        .unwrap_or_default();
-    let decided = taskdef::deploy_images(
-        &taskdef::images(&template.task_definition),
-        &taskdef::images(&live.revision.task_definition),
-        &live_ci,
-        &overrides,
-    )
-    .map_err(|err| bad(err.to_string()))?;
-    let mut request = taskdef::render(&template.task_definition, &decided.images);
-    if let Some((path, overlay)) = &overlay {
-        taskdef::apply_overlay(&mut request, overlay)
-            .map_err(|err| bad(format!("--overlay {}: {err}", path.display())))?;
-    }
-    request.insert("family".into(), Json::from(deploy_family));
-    let mut tags = aws::user_tags(&template.tags);
-    tags.insert(
-        aws::contract::TAG_ROLE.into(),
-        aws::contract::ROLE_DEPLOYED.into(),
-    );
-    tags.insert(
-        aws::contract::TAG_TEMPLATE.into(),
-        template.family_revision(),
-    );
-    if !decided.ci_images.is_empty() {
-        tags.insert(
-            aws::contract::TAG_CI_IMAGES.into(),
-            taskdef::ci_images_tag(&decided.ci_images),
-        );
-    }
-    request.insert(
-        "tags".into(),
-        Json::Array(
-            tags.into_iter()
-                .map(|(key, value)| json!({"key": key, "value": value}))
-                .collect(),
-        ),
-    );
-    let problems = taskdef::validate_task_definition(&request, &[]);
-    for warning in problems.iter().filter(|p| p.warning) {
-        eprintln!("ecstpl: warning: {}: {}", warning.summary, warning.detail);
-    }
-    if let Some(problem) = problems.iter().find(|p| !p.warning) {
-        return Err(bad(format!(
-            "the rendered task definition is invalid: {}: {}",
-            problem.summary, problem.detail
-        )));
-    }
-    Ok(Rendered {
-        live,
-        template,
-        request,
-    })
 }
 
 pub(crate) async fn render(ecs: &Ecs, args: &RenderArgs) -> ExitCode {
@@ -258,20 +128,6 @@ fn result_line(output: Output, result: &Json) {
 }
 
 /// ecstpl drives deployments of the ECS deployment controller only; what to do otherwise.
-pub(crate) fn refuse_other_controllers(service: &Service) -> Result<(), Failure> {
-    match service.deployment_controller.as_str() {
-        "ECS" => Ok(()),
-        "CODE_DEPLOY" => Err(bad(format!(
-            "service {:?} uses the CODE_DEPLOY deployment controller, which ecstpl does not drive; nothing was registered. Deploy through CodeDeploy (for example aws-actions/amazon-ecs-deploy-task-definition with a codedeploy-appspec) with the revision `ecstpl render` prints, or move the service to the ECS controller: its BLUE_GREEN, LINEAR and CANARY strategies are what ecstpl follows",
-            service.name
-        ))),
-        other => Err(bad(format!(
-            "service {:?} uses the {other} deployment controller: its tasks are placed by your own controller through task sets, which ecstpl does not drive; nothing was registered. Give that controller the revision `ecstpl render` prints",
-            service.name
-        ))),
-    }
-}
-
 /// The deployment result fields `--output json` prints and the step summary shows.
 fn deployment_fields(followed: &Followed, started: Option<&str>) -> Json {
     let mut fields = followed.json();
@@ -285,30 +141,18 @@ fn deployment_fields(followed: &Followed, started: Option<&str>) -> Json {
 
 pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
     finish(async {
-        let rendered = render_request(ecs, &args.render).await?;
-        refuse_other_controllers(&rendered.live.service)?;
+        let input = render_input(&args.render)?;
+        let mut progress = Progress::new();
+        let crate::rollout::Started { rendered, registered, deployment: started, since } =
+            crate::rollout::start(ecs, &input, &mut progress).await?;
         let target = &args.render.target;
-        let registered = ecs.register_task_definition(&rendered.request).await?;
         let arn = registered.arn().to_string();
-        eprintln!("registered {} from template {}", registered.family_revision(), rendered.template.family_revision());
-        report::registered(registered.arn(), format!("registered {}", registered.family_revision()));
-        let since = follow::epoch_now();
-        let started = ecs.update_service_task_definition(&target.cluster, &target.service, &arn).await?;
-        eprintln!(
-            "service {} now set to {}{}",
-            target.service,
-            registered.family_revision(),
-            started.as_deref().map(|d| format!(" (deployment {d})")).unwrap_or_default()
-        );
-        report::in_use(format!(
-            "service {} set to {}: the deployment goes on in ECS (follow it with ecstpl status)",
-            target.service,
-            registered.family_revision()
-        ));
         let followed = if args.wait.no_wait {
             Followed::new(ExitCode::Success, "not waiting (--no-wait)")
         } else {
-            follow::follow(ecs, target, started.clone(), &arn, since, &args.wait, Expect::Deployed).await?
+            follow::follow(
+ ecs,
+ &target.target(), follow::Subject { deployment: started.clone(), task_definition_arn: &arn, since }, &args.wait.wait(), Expect::Deployed, &mut progress).await?
         };
         let code = followed.code;
         if code == ExitCode::Success
@@ -501,12 +345,15 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
                 } else {
                     follow::follow(
                         ecs,
-                        &args.target,
-                        Some(deployment.arn.clone()),
-                        "",
-                        follow::epoch_now(),
-                        &args.wait,
+                        &args.target.target(),
+                        follow::Subject {
+                            deployment: Some(deployment.arn.clone()),
+                            task_definition_arn: "",
+                            since: follow::epoch_now(),
+                        },
+                        &args.wait.wait(),
                         Expect::RolledBack,
+                        &mut Progress::new(),
                     )
                     .await?
                 };
@@ -567,12 +414,15 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
             } else {
                 follow::follow(
                     ecs,
-                    &args.target,
-                    started.clone(),
-                    &target_arn,
-                    since,
-                    &args.wait,
+                    &args.target.target(),
+                    follow::Subject {
+                        deployment: started.clone(),
+                        task_definition_arn: &target_arn,
+                        since,
+                    },
+                    &args.wait.wait(),
                     Expect::Deployed,
+                    &mut Progress::new(),
                 )
                 .await?
             };
@@ -665,7 +515,9 @@ pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitC
             let followed = if args.wait.no_wait {
                 Followed::new(ExitCode::Success, "not waiting (--no-wait)")
             } else {
-                follow::follow(ecs, &args.target, Some(deployment.arn.clone()), "", follow::epoch_now(), &args.wait, expect).await?
+                follow::follow(
+ ecs,
+ &args.target.target(), follow::Subject { deployment: Some(deployment.arn.clone()), task_definition_arn: "", since: follow::epoch_now() }, &args.wait.wait(), expect, &mut Progress::new()).await?
             };
             let code = followed.code;
             let mut result = json!({

@@ -3,35 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-/// The documented exit codes (see `ecstpl --help`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitCode {
-    Success,
-    BadInput,
-    Aws,
-    RolloutFailed,
-    Timeout,
-    /// `ecstpl run`: the exit code of the task's container.
-    Task(u8),
-    /// Stopped by a signal (SIGINT, SIGTERM): 128 + its number, as shells report it.
-    Interrupted(Signal),
-}
-
-/// The signals that stop a command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
-    Interrupt,
-    Terminate,
-}
-
-impl std::fmt::Display for Signal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-        })
-    }
-}
+pub use crate::rollout::{ExitCode, Signal};
 
 /// Waits for SIGINT or SIGTERM (CI runners send SIGTERM on cancel).
 pub(crate) async fn termination() -> Signal {
@@ -112,22 +84,6 @@ pub(crate) fn left_behind(why: &str) {
     }
 }
 
-impl ExitCode {
-    /// The process exit code.
-    pub fn code(self) -> u8 {
-        match self {
-            ExitCode::Success => 0,
-            ExitCode::BadInput => 2,
-            ExitCode::Aws => 3,
-            ExitCode::RolloutFailed => 4,
-            ExitCode::Timeout => 5,
-            ExitCode::Task(code) => code,
-            ExitCode::Interrupted(Signal::Interrupt) => 130,
-            ExitCode::Interrupted(Signal::Terminate) => 143,
-        }
-    }
-}
-
 /// Prints an error and returns its exit code.
 pub(crate) fn fail(code: ExitCode, message: &str) -> ExitCode {
     eprintln!("ecstpl: error: {message}");
@@ -177,6 +133,32 @@ impl Progress {
         if self.tty && !self.last.is_empty() {
             eprintln!();
         }
+    }
+}
+
+/// The CLI's observer of a rollout: progress on stderr, and the journal of what outlives the
+/// command (a registration nothing uses yet is taken back on SIGINT/SIGTERM).
+impl crate::rollout::Observer for Progress {
+    fn line(&mut self, line: &str) {
+        self.note(line);
+    }
+    fn progress(&mut self, line: &str) {
+        self.update(line);
+    }
+    fn finish_progress(&mut self) {
+        self.finish();
+    }
+    fn registered(&mut self, revision: &crate::aws::Revision) {
+        registered(
+            revision.arn(),
+            format!("registered {}", revision.family_revision()),
+        );
+    }
+    fn service_updated(&mut self, service: &str, revision: &crate::aws::Revision) {
+        in_use(format!(
+            "service {service} set to {}: the deployment goes on in ECS (follow it with ecstpl status)",
+            revision.family_revision()
+        ));
     }
 }
 

@@ -9,10 +9,10 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value as Json, json};
 
 use crate::aws::Ecs;
-use crate::cli::follow::POLL_FLOOR;
 use crate::cli::ops::{self, Failure, bad, finish};
 use crate::cli::report::{ExitCode, Progress};
 use crate::cli::{Output, RenderArgs};
+use crate::rollout::follow::POLL_FLOOR;
 
 /// Which revision the task runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -32,6 +32,11 @@ pub trait Provider: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Action types (Terraform 1.14+). Called once per process.
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        Vec::new()
+    }
+
     /// `ValidateProviderConfig`: static checks. The config may hold unknown values, which must
     /// be skipped rather than rejected.
     async fn validate(&self, _config: &Value) -> Diagnostics {
@@ -321,4 +326,44 @@ pub struct ListResult {
 pub struct ListResponse {
     pub results: Vec<ListResult>,
     pub diagnostics: Diagnostics,
+}
+
+/// An action type: something `terraform apply -invoke=…` or an `action_trigger` runs, which
+/// changes no state.
+#[tonic::async_trait]
+pub trait Action: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    /// The schema of the `config` block.
+    fn schema(&self) -> Schema;
+
+    /// `ValidateActionConfig`: static checks; unknown values must be skipped.
+    async fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// `PlanAction`: checks with the provider configured, before anything runs. The config
+    /// may still hold unknown values (from resources the same apply changes).
+    async fn plan(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// `InvokeAction`: runs the action. Each message sent on `progress` is shown as it
+    /// happens; the diagnostics returned end the action (an error fails it).
+    async fn invoke(&self, config: Value, progress: ActionProgress) -> Diagnostics;
+}
+
+/// Where an invoked action sends its progress messages.
+#[derive(Clone)]
+pub struct ActionProgress(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl ActionProgress {
+    pub fn new(sender: tokio::sync::mpsc::UnboundedSender<String>) -> Self {
+        ActionProgress(sender)
+    }
+
+    /// Sends a message; a client that went away is no reason to stop the action.
+    pub fn send(&self, message: impl Into<String>) {
+        let _ = self.0.send(message.into());
+    }
 }

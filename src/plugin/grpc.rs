@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{self, DataSource, ListResource, Provider, Resource};
+use crate::plugin::framework::{self, Action, DataSource, ListResource, Provider, Resource};
 use crate::plugin::proto::tfplugin6 as pb;
 use crate::plugin::schema::{IdentitySchema, Schema};
 use crate::plugin::value::{self, Type, Value};
@@ -48,6 +48,7 @@ pub struct ProviderService {
     resources: HashMap<&'static str, Registered<dyn Resource>>,
     data_sources: HashMap<&'static str, Registered<dyn DataSource>>,
     list_resources: HashMap<&'static str, Registered<dyn ListResource>>,
+    actions: HashMap<&'static str, Registered<dyn Action>>,
     /// Cancelled by `StopProvider`: in-flight operations end with an error diagnostic.
     stop: CancellationToken,
 }
@@ -77,6 +78,11 @@ impl ProviderService {
             .into_iter()
             .map(|l| (l.type_name(), Registered::new(l.schema(), l, None)))
             .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| (a.type_name(), Registered::new(a.schema(), a, None)))
+            .collect();
         Self {
             provider,
             provider_schema,
@@ -84,6 +90,7 @@ impl ProviderService {
             resources,
             data_sources,
             list_resources,
+            actions,
             stop: CancellationToken::new(),
         }
     }
@@ -103,6 +110,12 @@ impl ProviderService {
         self.list_resources
             .get(type_name)
             .ok_or_else(|| Status::not_found(format!("unknown list resource type {type_name:?}")))
+    }
+
+    fn action(&self, type_name: &str) -> Result<&Registered<dyn Action>, Status> {
+        self.actions
+            .get(type_name)
+            .ok_or_else(|| Status::not_found(format!("unknown action type {type_name:?}")))
     }
 
     fn data_source(&self, type_name: &str) -> Result<&Registered<dyn DataSource>, Status> {
@@ -208,6 +221,14 @@ impl pb::provider_server::Provider for ProviderService {
                 .list_resources
                 .iter()
                 .map(|(name, l)| (name.to_string(), l.schema.to_proto()))
+                .collect(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(name, a)| {
+                    let schema = Some(a.schema.to_proto());
+                    (name.to_string(), pb::ActionSchema { schema })
+                })
                 .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
@@ -693,6 +714,95 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::validate_list_resource_config::Response {
             diagnostics: diagnostics.to_proto(),
         }))
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let request = request.into_inner();
+        let action = self.action(&request.type_name)?;
+        let diagnostics = match decode(request.config.as_ref(), &action.ty) {
+            Ok(config) => action.implementation.validate(&config).await,
+            Err(diags) => diags,
+        };
+        Ok(Response::new(pb::validate_action_config::Response {
+            diagnostics: diagnostics.to_proto(),
+        }))
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let request = request.into_inner();
+        let action = self.action(&request.action_type)?;
+        let diagnostics = match decode(request.config.as_ref(), &action.ty) {
+            Ok(config) => {
+                self.unless_stopped(action.implementation.plan(&config), |d| d)
+                    .await
+            }
+            Err(diags) => diags,
+        };
+        Ok(Response::new(pb::plan_action::Response {
+            diagnostics: diagnostics.to_proto(),
+            deferred: None,
+        }))
+    }
+
+    async fn invoke_action(
+        &self,
+        request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::invoke_action::Event>>, Status> {
+        use pb::invoke_action::event::{Completed, Progress, Type};
+        let request = request.into_inner();
+        let action = self.action(&request.action_type)?;
+        let (events, stream) = tokio::sync::mpsc::unbounded_channel();
+        let completed = |diagnostics: Diagnostics| pb::invoke_action::Event {
+            r#type: Some(Type::Completed(Completed {
+                diagnostics: diagnostics.to_proto(),
+            })),
+        };
+        match decode(request.config.as_ref(), &action.ty) {
+            Err(diagnostics) => {
+                let _ = events.send(Ok(completed(diagnostics)));
+            }
+            Ok(config) => {
+                let implementation = action.implementation.clone();
+                let stop = self.stop.clone();
+                tokio::spawn(async move {
+                    let (progress, mut messages) = tokio::sync::mpsc::unbounded_channel::<String>();
+                    let run =
+                        implementation.invoke(config, framework::ActionProgress::new(progress));
+                    tokio::pin!(run);
+                    // Progress is forwarded as it comes; the one completed event goes last.
+                    let diagnostics = loop {
+                        tokio::select! {
+                            biased;
+                            Some(message) = messages.recv() => {
+                                let _ = events.send(Ok(pb::invoke_action::Event {
+                                    r#type: Some(Type::Progress(Progress { message })),
+                                }));
+                            }
+                            () = stop.cancelled() => break Diagnostics::single_error(
+                                "Provider stopped",
+                                "Terraform asked the provider to stop (interrupt); the action was cancelled. What it started in ECS goes on.",
+                            ),
+                            diagnostics = &mut run => break diagnostics,
+                        }
+                    };
+                    while let Ok(message) = messages.try_recv() {
+                        let _ = events.send(Ok(pb::invoke_action::Event {
+                            r#type: Some(Type::Progress(Progress { message })),
+                        }));
+                    }
+                    let _ = events.send(Ok(completed(diagnostics)));
+                });
+            }
+        }
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(stream),
+        )))
     }
 
     async fn read_data_source(

@@ -21,6 +21,7 @@ const TEMPLATE_IMPORT_IDENTITY: &str =
 const TEMPLATE_MOVED: &str = include_str!("../../examples/resources/ecstpl_template/moved.tf");
 const LIST_EXAMPLE: &str =
     include_str!("../../examples/list-resources/ecstpl_template/list.tfquery.hcl");
+const ACTION_EXAMPLE: &str = include_str!("../../examples/actions/ecstpl_rollout/action.tf");
 const DATA_SOURCE_EXAMPLE: &str =
     include_str!("../../examples/data-sources/ecstpl_deployed_revision/data-source.tf");
 
@@ -69,6 +70,22 @@ pub fn registry_docs() -> Vec<(String, String)> {
                 &list.schema(),
                 LIST_EXAMPLE,
                 Some("Each result is the family's latest revision in the given status, with the identity of `ecstpl_template` (`account_id`, `region`, `family`) and, when Terraform asks for it (`include_resource = true`, `-generate-config-out`), the resource as an import would write it. The generated import blocks import by identity; ecstpl's own templates then plan no change, and a family ecstpl did not register gets its contract tags in place on the same revision.\n".to_string()),
+            ),
+        ));
+    }
+    for action in provider.actions() {
+        let name = action.type_name();
+        let short = name.trim_start_matches("ecstpl_");
+        files.push((
+            format!("actions/{short}.md"),
+            page(
+                name,
+                "Action",
+                &action.schema(),
+                ACTION_EXAMPLE,
+                Some("## Progress and failure
+
+While it runs, Terraform shows each step (`registered web:8 from template web-template:5`, `service web now set to web:8`) and where the service deployment is (strategy, lifecycle stage, tasks, traffic). The action fails when the deployment ends ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED or STOPPED, with the reason ECS gives, and when `timeout` passes; the deployment itself goes on in ECS either way. Services on the CODE_DEPLOY or EXTERNAL deployment controller are refused before anything is registered. Actions change no state: a plan after the action is clean.\n\nSee the guide [Rolling out template changes from Terraform](../guides/rolling-out-template-changes.md).\n".to_string()),
             ),
         ));
     }

@@ -5,6 +5,7 @@
 mod config;
 mod deployed_revision;
 pub mod docs;
+mod rollout;
 mod task_blocks;
 mod template;
 mod values;
@@ -14,7 +15,9 @@ use std::sync::{Arc, RwLock};
 
 use crate::aws::Ecs;
 use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{self, ConfigureRequest, DataSource, ListResource, Resource};
+use crate::plugin::framework::{
+    self, Action, ConfigureRequest, DataSource, ListResource, Resource,
+};
 use crate::plugin::schema::Schema;
 use crate::plugin::value::Value;
 
@@ -122,6 +125,10 @@ impl framework::Provider for EcstplProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         vec![Arc::new(template::TemplateList::new(self.shared.clone()))]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        vec![Arc::new(rollout::RolloutAction::new(self.shared.clone()))]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

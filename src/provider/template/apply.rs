@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::{self, Ecs, Revision};
+use crate::aws::{self, AwsError, Ecs, Revision};
 use crate::plugin::diag::Diagnostics;
 use crate::plugin::framework::{ApplyRequest, ApplyResponse};
 use crate::plugin::path::AttributePath;
@@ -135,6 +135,13 @@ async fn register(ecs: &Ecs, planned: &Value) -> Result<Revision, Diagnostics> {
             return Ok(twin);
         }
         Ok(None) => {}
+        // Nothing answers: a registration would wait out its own attempts for nothing.
+        Err(err @ AwsError::Unanswered { .. }) => {
+            return Err(Diagnostics::single_error(
+                "Could not register the template revision",
+                err.to_string(),
+            ));
+        }
         Err(err) => tracing::info!(%err, "could not look for an earlier registration"),
     }
     let revision = ecs.register_task_definition(&input).await.map_err(|err| {

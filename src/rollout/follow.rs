@@ -8,10 +8,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value as Json, json};
 
 use crate::aws::{Ecs, Hook, Outcome, RolloutStatus, ServiceDeployment};
-use crate::cli::report::{ExitCode, Progress};
-use crate::cli::{ServiceArgs, WaitArgs, WaitUntil};
+use crate::rollout::{ExitCode, Failure, Observer, Target, Wait, WaitUntil};
 
-/// The shortest time between two polls, whatever `--poll-interval` says.
+/// The shortest time between two polls, whatever the poll interval says.
 pub(crate) const POLL_FLOOR: Duration = Duration::from_millis(200);
 
 /// What the command waits for.
@@ -21,6 +20,14 @@ pub(crate) enum Expect {
     Deployed,
     /// The deployment rolled back (`rollback` of a deployment in progress, `continue --rollback`).
     RolledBack,
+}
+
+/// The deployment to follow: `deployment` (an ARN), or None to look for the one that runs
+/// `task_definition_arn`, created since `since` (seconds since the epoch).
+pub(crate) struct Subject<'a> {
+    pub(crate) deployment: Option<String>,
+    pub(crate) task_definition_arn: &'a str,
+    pub(crate) since: f64,
 }
 
 /// How following ended.
@@ -183,21 +190,22 @@ fn progress_line(deployment: &ServiceDeployment, stage_since: Option<Instant>) -
     line
 }
 
-/// Follows the deployment `started` (an ARN, or None to look for the one that runs
-/// `task_definition_arn`, created since `since`) until it ends, `--wait-until` is met, or
-/// `--timeout` passes.
+/// Follows `subject` until it ends, what `wait` waits for is met, or its timeout passes.
 pub(crate) async fn follow(
     ecs: &Ecs,
-    target: &ServiceArgs,
-    started: Option<String>,
-    task_definition_arn: &str,
-    since: f64,
-    wait: &WaitArgs,
+    target: &Target,
+    subject: Subject<'_>,
+    wait: &Wait,
     expect: Expect,
-) -> Result<Followed, crate::cli::ops::Failure> {
+    observer: &mut dyn Observer,
+) -> Result<Followed, Failure> {
     let deadline = Instant::now() + wait.timeout;
     let delay = wait.poll_interval.max(POLL_FLOOR);
-    let mut arn = started;
+    let Subject {
+        deployment: mut arn,
+        task_definition_arn,
+        since,
+    } = subject;
     // Endpoints that do not return `currentServiceDeployment`: find the deployment by what it
     // runs; endpoints without the API at all: judge the service's deployments[].
     let mut looked = 0;
@@ -218,19 +226,36 @@ pub(crate) async fn follow(
             }
             Ok(None) => {
                 tracing::info!("no service deployment found; judging the service's deployments");
-                return fallback(ecs, target, task_definition_arn, wait, deadline, expect).await;
+                return fallback(
+                    ecs,
+                    target,
+                    task_definition_arn,
+                    wait,
+                    deadline,
+                    expect,
+                    observer,
+                )
+                .await;
             }
             Err(err) if err.is_unknown_operation() => {
                 tracing::info!(
                     "the endpoint has no service deployments API; judging the service's deployments"
                 );
-                return fallback(ecs, target, task_definition_arn, wait, deadline, expect).await;
+                return fallback(
+                    ecs,
+                    target,
+                    task_definition_arn,
+                    wait,
+                    deadline,
+                    expect,
+                    observer,
+                )
+                .await;
             }
             Err(err) => return Err(err.into()),
         }
     }
     let arn = arn.unwrap_or_default();
-    let mut progress = Progress::new();
     let mut stages: Vec<(String, SystemTime)> = Vec::new();
     let mut stage_since: Option<Instant> = None;
     let mut announced_pause: Option<String> = None;
@@ -238,14 +263,14 @@ pub(crate) async fn follow(
         let deployment = match ecs.describe_service_deployment(&arn).await {
             Ok(Some(deployment)) => deployment,
             Ok(None) => {
-                progress.finish();
-                return Err(crate::cli::ops::Failure(
+                observer.finish_progress();
+                return Err(Failure(
                     ExitCode::Aws,
                     format!("ECS no longer knows the service deployment {arn}"),
                 ));
             }
             Err(err) => {
-                progress.finish();
+                observer.finish_progress();
                 return Err(err.into());
             }
         };
@@ -255,7 +280,7 @@ pub(crate) async fn follow(
             stages.push((stage.clone(), SystemTime::now()));
             stage_since = Some(Instant::now());
         }
-        progress.update(&progress_line(&deployment, stage_since));
+        observer.progress(&progress_line(&deployment, stage_since));
         let pause = deployment.pause().cloned();
         let done = |code: ExitCode,
                     message: String,
@@ -292,12 +317,12 @@ pub(crate) async fn follow(
             (_, Outcome::InProgress) => None,
         };
         if let Some((code, message)) = finished {
-            progress.finish();
+            observer.finish_progress();
             return Ok(done(code, message, deployment, stages));
         }
         if let Some(hook) = &pause {
-            if wait.wait_until == WaitUntil::Paused && expect == Expect::Deployed {
-                progress.finish();
+            if wait.until == WaitUntil::Paused && expect == Expect::Deployed {
+                observer.finish_progress();
                 let message = format!(
                     "paused at {}: lifecycle hook {} awaits action{}",
                     deployment
@@ -310,7 +335,7 @@ pub(crate) async fn follow(
                 return Ok(done(ExitCode::Success, message, deployment, stages));
             }
             if announced_pause.as_deref() != Some(hook.id.as_str()) {
-                progress.note(&format!(
+                observer.line(&format!(
                     "paused at {}: lifecycle hook {} awaits action{}; continue with `ecstpl continue --cluster {} --service {}` (add --rollback to roll back)",
                     deployment.lifecycle_stage.as_deref().unwrap_or("a lifecycle stage"),
                     hook.id,
@@ -321,11 +346,8 @@ pub(crate) async fn follow(
                 announced_pause = Some(hook.id.clone());
             }
         }
-        if wait.wait_until == WaitUntil::Stable
-            && expect == Expect::Deployed
-            && deployment.is_stable()
-        {
-            progress.finish();
+        if wait.until == WaitUntil::Stable && expect == Expect::Deployed && deployment.is_stable() {
+            observer.finish_progress();
             return Ok(done(
                 ExitCode::Success,
                 "stable: the new revision runs every task and takes all traffic".to_string(),
@@ -334,7 +356,7 @@ pub(crate) async fn follow(
             ));
         }
         if Instant::now() >= deadline {
-            progress.finish();
+            observer.finish_progress();
             let state = match &pause {
                 Some(hook) => format!(" (paused: lifecycle hook {}{})", hook.id, expiry(hook)),
                 None => format!(" ({})", progress_line(&deployment, stage_since)),
@@ -370,20 +392,20 @@ fn cause_sentence(status: &str, cause: &str) -> String {
 /// deployments API).
 async fn fallback(
     ecs: &Ecs,
-    target: &ServiceArgs,
+    target: &Target,
     arn: &str,
-    wait: &WaitArgs,
+    wait: &Wait,
     deadline: Instant,
     expect: Expect,
-) -> Result<Followed, crate::cli::ops::Failure> {
+    observer: &mut dyn Observer,
+) -> Result<Followed, Failure> {
     let delay = wait.poll_interval.max(POLL_FLOOR);
-    let mut progress = Progress::new();
     loop {
         let service = ecs
             .describe_service(&target.cluster, &target.service)
             .await?
             .ok_or_else(|| {
-                crate::cli::ops::Failure(
+                Failure(
                     ExitCode::BadInput,
                     format!("service {:?} disappeared", target.service),
                 )
@@ -403,7 +425,7 @@ async fn fallback(
                 desired,
                 state,
             } => {
-                if wait.wait_until == WaitUntil::Stable
+                if wait.until == WaitUntil::Stable
                     && expect == Expect::Deployed
                     && running >= desired
                     && desired > 0
@@ -413,7 +435,7 @@ async fn fallback(
                         "stable: the new revision runs every task",
                     ))
                 } else {
-                    progress.update(&format!(
+                    observer.progress(&format!(
                         "waiting: {state}, {running}/{desired} tasks running on {arn}"
                     ));
                     None
@@ -421,11 +443,11 @@ async fn fallback(
             }
         };
         if let Some(outcome) = outcome {
-            progress.finish();
+            observer.finish_progress();
             return Ok(outcome);
         }
         if Instant::now() >= deadline {
-            progress.finish();
+            observer.finish_progress();
             return Ok(Followed::new(
                 ExitCode::Timeout,
                 format!(

@@ -1,0 +1,343 @@
+//! Rolling a template out to a service, shared by `ecstpl deploy` and the `ecstpl_rollout`
+//! action: find what is live and the latest template, render the revision to register (the
+//! images CI deployed kept), register it in the deploy family with the contract tags, point
+//! the service at it and follow the deployment as ECS reports it. No printing here: what the
+//! front end shows goes through an [`Observer`].
+
+pub(crate) mod follow;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::aws::{self, AwsError, Ecs, Revision, Service};
+use crate::taskdef;
+
+/// The documented result classes; the CLI exits with [`ExitCode::code`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    Success,
+    BadInput,
+    Aws,
+    RolloutFailed,
+    Timeout,
+    /// `ecstpl run`: the exit code of the task's container.
+    Task(u8),
+    /// Stopped by a signal (SIGINT, SIGTERM): 128 + its number, as shells report it.
+    Interrupted(Signal),
+}
+
+/// The signals that stop a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        })
+    }
+}
+
+impl ExitCode {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitCode::Success => 0,
+            ExitCode::BadInput => 2,
+            ExitCode::Aws => 3,
+            ExitCode::RolloutFailed => 4,
+            ExitCode::Timeout => 5,
+            ExitCode::Task(code) => code,
+            ExitCode::Interrupted(Signal::Interrupt) => 130,
+            ExitCode::Interrupted(Signal::Terminate) => 143,
+        }
+    }
+}
+
+/// A failure with its exit code.
+pub(crate) struct Failure(pub(crate) ExitCode, pub(crate) String);
+
+impl From<AwsError> for Failure {
+    fn from(err: AwsError) -> Self {
+        Failure(ExitCode::Aws, err.to_string())
+    }
+}
+
+pub(crate) fn bad(message: impl Into<String>) -> Failure {
+    Failure(ExitCode::BadInput, message.into())
+}
+
+/// The service to roll out to.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Cluster name or ARN.
+    pub cluster: String,
+    /// Service name or ARN.
+    pub service: String,
+}
+
+/// What following a deployment waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitUntil {
+    /// The service deployment ends SUCCESSFUL (bake time and clean-up included).
+    Deployed,
+    /// The new revision runs every task and takes all production traffic (it may still bake).
+    Stable,
+    /// The deployment waits at a PAUSE lifecycle hook (or ended SUCCESSFUL without one).
+    Paused,
+}
+
+/// How long and how often to follow a deployment.
+#[derive(Clone, Copy, Debug)]
+pub struct Wait {
+    pub until: WaitUntil,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+}
+
+/// Where a rollout reports as it goes: the CLI prints, the action streams progress events.
+pub trait Observer: Send {
+    /// A line that stays (a step done, a pause).
+    fn line(&mut self, line: &str);
+    /// The line that says where the deployment is now; repeated while nothing changes.
+    fn progress(&mut self, line: &str);
+    /// The progress line is done.
+    fn finish_progress(&mut self) {}
+    /// A revision was registered that nothing uses yet.
+    fn registered(&mut self, _revision: &Revision) {}
+    /// The service now runs (or deploys) `revision`.
+    fn service_updated(&mut self, _service: &str, _revision: &Revision) {}
+}
+
+/// What to render: the service, and what the caller decides over the template's defaults.
+#[derive(Clone, Debug)]
+pub struct RenderInput {
+    pub target: Target,
+    /// Template family (default: the live revision's `ecstpl:template` tag).
+    pub template: Option<String>,
+    /// Deploy family (default: the template's `ecstpl:deploy-family` tag).
+    pub family: Option<String>,
+    /// Container → image, over what CI deployed before and the template's placeholders.
+    pub images: BTreeMap<String, String>,
+    /// An overlay merged by container name, with where it came from (for messages).
+    pub overlay: Option<(String, Json)>,
+}
+
+/// The service and the revision it runs.
+pub(crate) struct Live {
+    pub(crate) service: Service,
+    pub(crate) revision: Revision,
+}
+
+pub(crate) async fn live(ecs: &Ecs, target: &Target) -> Result<Live, Failure> {
+    let service = match ecs.describe_service(&target.cluster, &target.service).await {
+        Err(err) if err.code() == Some("ClusterNotFoundException") => {
+            return Err(bad(format!("cluster {:?} not found", target.cluster)));
+        }
+        other => other?,
+    }
+    .ok_or_else(|| {
+        bad(format!(
+            "service {:?} not found in cluster {:?}",
+            target.service, target.cluster
+        ))
+    })?;
+    let arn = service.live_task_definition().to_string();
+    let revision = ecs
+        .describe_task_definition(&arn)
+        .await?
+        .ok_or_else(|| bad(format!("the service runs {arn}, which cannot be described")))?;
+    Ok(Live { service, revision })
+}
+
+/// The template family: the flag, else the live revision's `ecstpl:template` tag, else the
+/// live revision itself when it is a template (the first deploy after bootstrap).
+pub(crate) fn template_family(flag: Option<&str>, live: &Revision) -> Result<String, Failure> {
+    if let Some(family) = flag {
+        return Ok(family.split(':').next().unwrap_or(family).to_string());
+    }
+    live.template_family().ok_or_else(|| {
+        bad(format!(
+            "cannot tell which template {} was rendered from: it has no {} tag and is not a template revision; pass --template",
+            live.family_revision(),
+            aws::contract::TAG_TEMPLATE
+        ))
+    })
+}
+
+/// The latest ACTIVE revision of the template family tagged as a template: a revision someone
+/// registered into the family by hand is never taken for the template.
+pub(crate) async fn latest_template(ecs: &Ecs, family: &str) -> Result<Revision, Failure> {
+    ecs.latest_template(family).await?.ok_or_else(|| {
+        bad(format!(
+            "template family {family:?} has no ACTIVE revision tagged {}={}: apply the ecstpl_template that owns it (or pass --template with the right family)",
+            aws::contract::TAG_ROLE,
+            aws::contract::ROLE_TEMPLATE
+        ))
+    })
+}
+
+/// What a deploy registers, and from what.
+pub(crate) struct Rendered {
+    pub(crate) live: Live,
+    pub(crate) template: Revision,
+    pub(crate) request: Map<String, Json>,
+}
+
+pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Rendered, Failure> {
+    let live = live(ecs, &input.target).await?;
+    let family = template_family(input.template.as_deref(), &live.revision)?;
+    let template = latest_template(ecs, &family).await?;
+    let deploy_family = input
+        .family
+        .clone()
+        .or_else(|| template.tags.get(aws::contract::TAG_DEPLOY_FAMILY).cloned())
+        .ok_or_else(|| {
+            bad(format!(
+                "no deploy family: pass --family, or set deploy_family on the ecstpl_template of {family:?} (its {} tag)",
+                aws::contract::TAG_DEPLOY_FAMILY
+            ))
+        })?;
+    if deploy_family == template.family() {
+        return Err(bad(
+            "the deploy family must differ from the template family",
+        ));
+    }
+    let live_ci = live
+        .revision
+        .tags
+        .get(aws::contract::TAG_CI_IMAGES)
+        .map(|tag| taskdef::parse_ci_images_tag(tag))
+        .unwrap_or_default();
+    let decided = taskdef::deploy_images(
+        &taskdef::images(&template.task_definition),
+        &taskdef::images(&live.revision.task_definition),
+        &live_ci,
+        &input.images,
+    )
+    .map_err(|err| bad(err.to_string()))?;
+    let mut request = taskdef::render(&template.task_definition, &decided.images);
+    if let Some((source, overlay)) = &input.overlay {
+        taskdef::apply_overlay(&mut request, overlay)
+            .map_err(|err| bad(format!("{source}: {err}")))?;
+    }
+    request.insert("family".into(), Json::from(deploy_family));
+    let mut tags = aws::user_tags(&template.tags);
+    tags.insert(
+        aws::contract::TAG_ROLE.into(),
+        aws::contract::ROLE_DEPLOYED.into(),
+    );
+    tags.insert(
+        aws::contract::TAG_TEMPLATE.into(),
+        template.family_revision(),
+    );
+    if !decided.ci_images.is_empty() {
+        tags.insert(
+            aws::contract::TAG_CI_IMAGES.into(),
+            taskdef::ci_images_tag(&decided.ci_images),
+        );
+    }
+    request.insert(
+        "tags".into(),
+        Json::Array(
+            tags.into_iter()
+                .map(|(key, value)| json!({"key": key, "value": value}))
+                .collect(),
+        ),
+    );
+    let problems = taskdef::validate_task_definition(&request, &[]);
+    for warning in problems.iter().filter(|p| p.warning) {
+        eprintln!("ecstpl: warning: {}: {}", warning.summary, warning.detail);
+    }
+    if let Some(problem) = problems.iter().find(|p| !p.warning) {
+        return Err(bad(format!(
+            "the rendered task definition is invalid: {}: {}",
+            problem.summary, problem.detail
+        )));
+    }
+    Ok(Rendered {
+        live,
+        template,
+        request,
+    })
+}
+
+/// Services whose tasks another controller places are not ecstpl's to deploy.
+pub(crate) fn refuse_other_controllers(service: &Service) -> Result<(), Failure> {
+    match service.deployment_controller.as_str() {
+        "ECS" => Ok(()),
+        "CODE_DEPLOY" => Err(bad(format!(
+            "service {:?} uses the CODE_DEPLOY deployment controller, which ecstpl does not drive; nothing was registered. Deploy through CodeDeploy (for example aws-actions/amazon-ecs-deploy-task-definition with a codedeploy-appspec) with the revision `ecstpl render` prints, or move the service to the ECS controller: its BLUE_GREEN, LINEAR and CANARY strategies are what ecstpl follows",
+            service.name
+        ))),
+        other => Err(bad(format!(
+            "service {:?} uses the {other} deployment controller: its tasks are placed by your own controller through task sets, which ecstpl does not drive; nothing was registered. Give that controller the revision `ecstpl render` prints",
+            service.name
+        ))),
+    }
+}
+
+/// A rollout started: the revision registered, the service pointed at it.
+pub(crate) struct Started {
+    pub(crate) rendered: Rendered,
+    pub(crate) registered: Revision,
+    /// The service deployment UpdateService started, where the endpoint says.
+    pub(crate) deployment: Option<String>,
+    /// When UpdateService was called (seconds since the epoch), to find the deployment.
+    pub(crate) since: f64,
+}
+
+/// Renders, refuses services ecstpl does not drive, registers in the deploy family and points
+/// the service at the new revision.
+pub(crate) async fn start(
+    ecs: &Ecs,
+    input: &RenderInput,
+    observer: &mut dyn Observer,
+) -> Result<Started, Failure> {
+    let rendered = render_request(ecs, input).await?;
+    launch(ecs, rendered, &input.target, observer).await
+}
+
+/// Registers what was rendered in the deploy family and points the service at it (a service
+/// on another deployment controller is refused before anything is registered).
+pub(crate) async fn launch(
+    ecs: &Ecs,
+    rendered: Rendered,
+    target: &Target,
+    observer: &mut dyn Observer,
+) -> Result<Started, Failure> {
+    refuse_other_controllers(&rendered.live.service)?;
+    let registered = ecs.register_task_definition(&rendered.request).await?;
+    observer.line(&format!(
+        "registered {} from template {}",
+        registered.family_revision(),
+        rendered.template.family_revision()
+    ));
+    observer.registered(&registered);
+    let since = follow::epoch_now();
+    let deployment = ecs
+        .update_service_task_definition(&target.cluster, &target.service, registered.arn())
+        .await?;
+    observer.line(&format!(
+        "service {} now set to {}{}",
+        target.service,
+        registered.family_revision(),
+        deployment
+            .as_deref()
+            .map(|d| format!(" (deployment {d})"))
+            .unwrap_or_default()
+    ));
+    observer.service_updated(&target.service, &registered);
+    Ok(Started {
+        rendered,
+        registered,
+        deployment,
+        since,
+    })
+}

@@ -1,0 +1,252 @@
+//! Action `ecstpl_rollout` with real Terraform 1.15: `terraform apply -invoke=…` rolls a
+//! template change out keeping CI's image, an `action_trigger` after an update does the same
+//! in one apply, and a deployment the circuit breaker rolls back fails the action with the
+//! reason. ECS deployments come from the rollout simulator (`support::deployments`, written
+//! from the ECS API reference); moto stores the task definitions.
+
+mod support;
+
+use serde_json::{Value as Json, json};
+use support::proxy::{RecordingProxy, Rollout};
+use support::{Moto, Terraform, Workspace, ecs_call, ecstpl, terraform_binaries};
+
+/// Actions need Terraform 1.14 or later.
+fn terraform_1_15() -> Terraform {
+    terraform_binaries()
+        .into_iter()
+        .find(|t| t.version.starts_with("1.15"))
+        .expect("Terraform 1.15 from scripts/bootstrap")
+}
+
+/// The documented examples are what the test runs.
+fn example(path: &str) -> String {
+    std::fs::read_to_string(support::repo_root().join("examples").join(path)).expect("example")
+}
+
+const HEADER: &str = r#"
+terraform {
+  required_providers {
+    ecstpl = { source = "ecstpl/ecstpl" }
+  }
+}
+
+provider "ecstpl" {
+  region = "us-east-1"
+}
+"#;
+
+/// The template with `level` in its environment; `lifecycle` is the resource's lifecycle
+/// block, if any.
+fn template(level: &str, lifecycle: &str) -> String {
+    format!(
+        r#"
+resource "ecstpl_template" "web" {{
+  family                = "web-template"
+  deploy_family         = "web"
+  container_definitions = jsonencode([{{
+    name        = "app"
+    image       = "placeholder"
+    memory      = 128
+    environment = [{{ name = "LEVEL", value = "{level}" }}]
+  }}])
+  {lifecycle}
+}}
+"#
+    )
+}
+
+/// The documented action block, with test timings.
+fn action() -> String {
+    example("actions/ecstpl_rollout/action.tf")
+        .replace("timeout       = \"20m\"", "timeout       = \"60s\"")
+        .replace("poll_interval = \"10s\"", "poll_interval = \"200ms\"")
+}
+
+/// What the service runs: its task definition's family:revision, the app's image and LEVEL.
+fn live(endpoint: &str) -> (String, String, String) {
+    let (_, services) = ecs_call(
+        endpoint,
+        "DescribeServices",
+        &json!({"cluster": "prod", "services": ["web"]}),
+    );
+    let arn = services["services"][0]["taskDefinition"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (_, described) = ecs_call(
+        endpoint,
+        "DescribeTaskDefinition",
+        &json!({"taskDefinition": arn}),
+    );
+    let app = &described["taskDefinition"]["containerDefinitions"][0];
+    let level = app["environment"]
+        .as_array()
+        .and_then(|env| env.iter().find(|e| e["name"] == "LEVEL"))
+        .and_then(|e| e["value"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let short = arn.rsplit('/').next().unwrap_or_default().to_string();
+    (
+        short,
+        app["image"].as_str().unwrap_or_default().to_string(),
+        level,
+    )
+}
+
+fn registrations(proxy: &RecordingProxy) -> usize {
+    proxy
+        .calls()
+        .iter()
+        .filter(|c| c.as_str() == "RegisterTaskDefinition")
+        .count()
+}
+
+#[test]
+fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.simulate_rollouts(Rollout::CompleteAfter(2));
+    let terraform = terraform_1_15();
+    let workspace = Workspace::new(&terraform, &proxy.endpoint());
+
+    // The template, a service bootstrapped on it, and a CI deploy of the app's image.
+    workspace.write("main.tf", &format!("{HEADER}{}", template("a", "")));
+    workspace.apply(&[]);
+    let _ = ecs_call(
+        &proxy.endpoint(),
+        "CreateCluster",
+        &json!({"clusterName": "prod"}),
+    );
+    let (status, body) = ecs_call(
+        &proxy.endpoint(),
+        "CreateService",
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1,
+                "taskDefinition": "web-template:1"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let deployed = ecstpl(
+        &proxy.endpoint(),
+        &[
+            "deploy",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            "--image",
+            "app=repo:v1",
+            "--poll-interval",
+            "50ms",
+            "--timeout",
+            "60s",
+        ],
+    );
+    assert_eq!(deployed.code, 0, "{}", deployed.combined());
+    assert_eq!(
+        live(&proxy.endpoint()),
+        ("web:1".into(), "repo:v1".into(), "a".into())
+    );
+
+    // 1. A template change, then -invoke: the change reaches the service, CI's image stays.
+    workspace.write(
+        "main.tf",
+        &format!("{HEADER}{}{}", template("b", ""), action()),
+    );
+    workspace.apply(&[]);
+    assert_eq!(
+        live(&proxy.endpoint()).2,
+        "a",
+        "applying the template alone deploys nothing"
+    );
+    let invoked = workspace.apply(&["-invoke=action.ecstpl_rollout.web"]);
+    let text = invoked.combined();
+    assert!(
+        text.contains("registered web:2 from template web-template:2"),
+        "progress is streamed: {text}"
+    );
+    assert!(text.contains("deployment SUCCESSFUL"), "{text}");
+    assert_eq!(
+        live(&proxy.endpoint()),
+        ("web:2".into(), "repo:v1".into(), "b".into())
+    );
+    let (code, plan) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "the action changes no state: {}", plan.combined());
+
+    // Invoked again with nothing new: nothing is registered.
+    proxy.clear();
+    let again = workspace.apply(&["-invoke=action.ecstpl_rollout.web"]);
+    assert!(
+        again.combined().contains("nothing to roll out"),
+        "{}",
+        again.combined()
+    );
+    assert_eq!(registrations(&proxy), 0, "{:?}", proxy.calls());
+
+    // 2. action_trigger after_update: the template change rolls out in the same apply.
+    let trigger = "lifecycle {\n    action_trigger {\n      events  = [after_update]\n      actions = [action.ecstpl_rollout.web]\n    }\n  }";
+    workspace.write(
+        "main.tf",
+        &format!("{HEADER}{}{}", template("c", trigger), action()),
+    );
+    let applied = workspace.apply(&[]);
+    assert!(
+        applied
+            .combined()
+            .contains("registered web:3 from template web-template:3"),
+        "{}",
+        applied.combined()
+    );
+    assert_eq!(
+        live(&proxy.endpoint()),
+        ("web:3".into(), "repo:v1".into(), "c".into())
+    );
+    let (code, plan) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", plan.combined());
+
+    // 3. The circuit breaker rolls the deployment back: the action, and the apply, fail with
+    // the reason; the service is back on web:3.
+    proxy.simulate_rollouts(Rollout::FailAfter(1));
+    workspace.write(
+        "main.tf",
+        &format!("{HEADER}{}{}", template("d", trigger), action()),
+    );
+    let failed = workspace.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert!(!failed.success(), "{}", failed.combined());
+    let text = failed
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(text.contains("Rollout failed"), "{text}");
+    assert!(text.contains("web:4 on service web"), "{text}");
+    assert!(text.contains("ROLLBACK_SUCCESSFUL"), "the reason: {text}");
+    assert_eq!(live(&proxy.endpoint()).0, "web:3");
+}
+
+/// Bad action configuration fails at validate, on the attribute, before any ECS call.
+#[test]
+fn a_bad_action_configuration_is_refused_on_its_attribute() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let terraform = terraform_1_15();
+    let workspace = Workspace::new(&terraform, &proxy.endpoint());
+    let config = format!(
+        "{HEADER}{}{}",
+        template("a", ""),
+        action().replace("timeout       = \"60s\"", "timeout       = \"soon\"")
+    );
+    workspace.write("main.tf", &config);
+    let output = workspace.run(&["validate", "-json", "-no-color"]);
+    let validated: Json = serde_json::from_str(&output.stdout).unwrap_or_default();
+    let line = config
+        .lines()
+        .position(|l| l.trim_start().starts_with("timeout "))
+        .map(|p| p as u64 + 1);
+    let found = validated["diagnostics"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["summary"] == "Invalid timeout"));
+    let Some(found) = found else {
+        panic!("Invalid timeout expected: {}", output.stdout);
+    };
+    assert_eq!(found["range"]["start"]["line"].as_u64(), line, "{found}");
+    assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
+}
