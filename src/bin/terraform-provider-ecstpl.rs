@@ -25,7 +25,9 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     ecstpl::plugin::log::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the provider's work is waiting on Terraform and ECS, and worker threads
+    // waking each other cost more than they give (the refresh profile in BENCHMARKS.md).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
