@@ -7,36 +7,13 @@ mod support;
 
 use serde_json::json;
 use support::proxy::{Fault, RecordingProxy, Rollout};
-use support::{Moto, ecs_call, ecstpl, ecstpl_command, register_raw};
-
-/// A service `name` in cluster `prod` on a template revision of `{name}-template`; returns
-/// the template's ARN.
-fn service(endpoint: &str, name: &str) -> String {
-    let _ = ecs_call(endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let template = register_raw(
-        endpoint,
-        &json!({"family": format!("{name}-template"), "memory": "512",
-                "containerDefinitions": [{"name": "app", "image": "placeholder"}],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": name}]}),
-    );
-    let arn = template["taskDefinition"]["taskDefinitionArn"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let (status, body) = ecs_call(
-        endpoint,
-        "CreateService",
-        &json!({"cluster": "prod", "serviceName": name, "desiredCount": 1, "taskDefinition": arn}),
-    );
-    assert_eq!(status, 200, "{body}");
-    arn
-}
+use support::{Moto, bootstrap_service, ecs_call, ecstpl, ecstpl_command};
 
 #[test]
 fn bad_flags_are_exit_2_naming_the_flag_before_any_ecs_call() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
-    service(&moto.endpoint(), "web");
+    bootstrap_service(&moto.endpoint(), "web");
     let dir = tempfile::tempdir().unwrap();
     let broken_overlay = dir.path().join("overlay.json");
     std::fs::write(&broken_overlay, "{ not json").unwrap();
@@ -89,7 +66,7 @@ fn what_is_missing_in_ecs_is_named_as_what_it_is() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.simulate_rollouts(Rollout::CompleteAfter(1));
-    let template = service(&proxy.endpoint(), "web");
+    let template = bootstrap_service(&proxy.endpoint(), "web");
     let endpoint = proxy.endpoint();
 
     let output = ecstpl(
@@ -176,7 +153,7 @@ fn polls_are_spaced_by_the_floor_whatever_poll_interval_says() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.simulate_rollouts(Rollout::CompleteAfter(6));
-    service(&proxy.endpoint(), "web");
+    bootstrap_service(&proxy.endpoint(), "web");
     proxy.clear();
     let output = ecstpl(
         &proxy.endpoint(),
@@ -221,7 +198,7 @@ fn retries_are_logged_with_their_reason_and_no_secret_reaches_the_output() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.simulate_rollouts(Rollout::CompleteAfter(1));
-    service(&proxy.endpoint(), "web");
+    bootstrap_service(&proxy.endpoint(), "web");
     proxy.inject(Fault::ServiceUnavailable {
         operation: Some("RegisterTaskDefinition".into()),
         times: 2,

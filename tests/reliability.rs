@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 use support::proxy::{Fault, Lost, RecordingProxy, Rollout, Scenario};
 use support::templates::PROVIDER_HEADER;
-use support::{Moto, Workspace, ecs_call, register_raw, terraform_binaries};
+use support::{Moto, Workspace, bootstrap_service, ecs_call, terraform_binaries};
 
 use support::{ecstpl, ecstpl_command};
 
@@ -41,24 +41,6 @@ fn template_config(name: &str, family: &str, level: &str) -> String {
     format!(
         "resource \"ecstpl_template\" \"{name}\" {{\n  family = \"{family}\"\n  deploy_family = \"{family}-deployed\"\n  container_definitions = jsonencode([{{ name = \"app\", image = \"placeholder\", memory = 128, environment = [{{ name = \"LEVEL\", value = \"{level}\" }}] }}])\n}}\n"
     )
-}
-
-/// A service `name` in cluster `prod` bootstrapped on a template revision.
-fn service(endpoint: &str, name: &str) {
-    let _ = ecs_call(endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let template = register_raw(
-        endpoint,
-        &json!({"family": format!("{name}-template"), "memory": "512",
-                "containerDefinitions": [{"name": "app", "image": "placeholder"}],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": name}]}),
-    );
-    let (status, body) = ecs_call(
-        endpoint,
-        "CreateService",
-        &json!({"cluster": "prod", "serviceName": name, "desiredCount": 1,
-                "taskDefinition": template["taskDefinition"]["taskDefinitionArn"]}),
-    );
-    assert_eq!(status, 200, "{body}");
 }
 
 #[test]
@@ -99,7 +81,7 @@ fn a_registration_whose_answer_was_lost_is_adopted_not_registered_twice() {
 
     // The same for a deploy: one revision in the deploy family.
     proxy.simulate_rollouts(Rollout::CompleteAfter(0));
-    service(&proxy.endpoint(), "api");
+    bootstrap_service(&proxy.endpoint(), "api");
     proxy.inject(Fault::AnswerLost {
         operation: Some("RegisterTaskDefinition".into()),
         times: 1,
@@ -160,7 +142,7 @@ fn an_error_page_instead_of_an_ecs_error_is_reported_with_its_status_and_start()
 fn an_endpoint_that_never_answers_ends_within_the_timeout() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
-    service(&moto.endpoint(), "web");
+    bootstrap_service(&moto.endpoint(), "web");
     proxy.inject(Fault::NeverAnswers {
         operation: None,
         times: 1000,
@@ -246,7 +228,7 @@ fn an_unreachable_endpoint_fails_an_apply_with_a_clear_error_and_logs_each_attem
 fn an_endpoint_that_never_answers_fails_status_after_the_silence_budget() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
-    service(&moto.endpoint(), "web");
+    bootstrap_service(&moto.endpoint(), "web");
     proxy.inject(Fault::NeverAnswers {
         operation: None,
         times: 1000,
@@ -368,7 +350,7 @@ fn an_interrupted_deploy_says_what_it_left_and_takes_back_an_unused_registration
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.deployment_scenario(Scenario::Succeed { steps: 100_000 });
-    service(&proxy.endpoint(), "web");
+    bootstrap_service(&proxy.endpoint(), "web");
     for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
         let child = ecstpl_command(
             &proxy.endpoint(),
@@ -445,7 +427,7 @@ fn a_fleet_of_deploys_rides_out_registration_throttling() {
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.simulate_rollouts(Rollout::CompleteAfter(0));
     for i in 0..SERVICES {
-        service(&proxy.endpoint(), &format!("svc{i}"));
+        bootstrap_service(&proxy.endpoint(), &format!("svc{i}"));
     }
     proxy.clear();
     // As ECS throttles RegisterTaskDefinition: a burst of 20, then 1 per second.

@@ -458,6 +458,34 @@ fn dechunk(mut text: &str) -> String {
 }
 
 /// Registers a task definition document as given; panics unless ECS accepts it.
+/// A service `name` in cluster `prod` bootstrapped on a template revision of
+/// `{name}-template` (tagged as ecstpl's template, deploy family `name`), as a new stack
+/// starts; returns the template revision's ARN.
+pub fn bootstrap_service(endpoint: &str, name: &str) -> String {
+    let _ = ecs_call(
+        endpoint,
+        "CreateCluster",
+        &serde_json::json!({"clusterName": "prod"}),
+    );
+    let template = register_raw(
+        endpoint,
+        &serde_json::json!({"family": format!("{name}-template"), "memory": "512",
+                "containerDefinitions": [{"name": "app", "image": "placeholder"}],
+                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": name}]}),
+    );
+    let arn = template["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (status, body) = ecs_call(
+        endpoint,
+        "CreateService",
+        &serde_json::json!({"cluster": "prod", "serviceName": name, "desiredCount": 1, "taskDefinition": arn}),
+    );
+    assert_eq!(status, 200, "{body}");
+    arn
+}
+
 pub fn register_raw(endpoint: &str, document: &serde_json::Value) -> serde_json::Value {
     let (status, body) = ecs_call(endpoint, "RegisterTaskDefinition", document);
     assert_eq!(status, 200, "RegisterTaskDefinition of {document}: {body}");
