@@ -7,6 +7,7 @@
 //! (`host_path` is `host.sourcePath`; proxy `properties` is a list of name/value pairs).
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde_json::{Map, Value as Json};
 
@@ -389,11 +390,16 @@ fn block_to_json(block: &Block, value: &Value) -> Map<String, Json> {
 
 /// Adds the nested blocks of `state` to a RegisterTaskDefinition request.
 pub(crate) fn to_request(state: &Value, request: &mut Map<String, Json>) {
-    let root = Block {
+    request.extend(block_to_json(root(), state));
+}
+
+/// The blocks as one block, built once: every plan and registration converts with it.
+pub(crate) fn root() -> &'static Block {
+    static ROOT: LazyLock<Block> = LazyLock::new(|| Block {
         blocks: blocks(),
         ..Block::default()
-    };
-    request.extend(block_to_json(&root, state));
+    });
+    &ROOT
 }
 
 fn json_to_value(ty: &Type, json: Option<&Json>) -> Value {
@@ -475,11 +481,7 @@ fn block_from_json(block: &Block, json: &Map<String, Json>) -> Value {
 /// Sets the nested blocks of `state` from a described revision, as ECS stores them (defaults
 /// included: the plan rules compare them with a configuration that leaves them out).
 pub(crate) fn from_revision(live: &Map<String, Json>, state: &mut Value) {
-    let root = Block {
-        blocks: blocks(),
-        ..Block::default()
-    };
-    if let Value::Object(read) = block_from_json(&root, live) {
+    if let Value::Object(read) = block_from_json(root(), live) {
         for (name, value) in read {
             state.set_attr(name, value);
         }

@@ -261,6 +261,18 @@ impl CodecError {
             message: message.into(),
         }
     }
+
+    /// An error at the value being decoded or encoded; each enclosing level adds its step on
+    /// the way out, so the happy path builds no paths.
+    pub(crate) fn here(message: impl Into<String>) -> Self {
+        Self::new(AttributePath::new(), message)
+    }
+
+    /// The same error, seen from the value that holds this one at `step`.
+    pub(crate) fn within(mut self, step: PathStep) -> Self {
+        self.path.steps.insert(0, step);
+        self
+    }
 }
 
 #[cfg(test)]

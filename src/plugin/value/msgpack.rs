@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::plugin::path::{AttributePath, PathStep};
+use crate::plugin::path::PathStep;
 use crate::plugin::value::{CodecError, Number, Refinements, Type, Value};
 
 /// The extension type cty uses for an unknown value with refinements.
@@ -22,18 +22,16 @@ const REFINE_LENGTH_MAX: i64 = 6;
 /// Encodes `value` as cty msgpack for type `ty`.
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::with_capacity(256);
-    let mut path = AttributePath::new();
-    encode_value(&mut out, value, ty, &mut path)?;
+    encode_value(&mut out, value, ty)?;
     Ok(out)
 }
 
 /// Decodes cty msgpack bytes of type `ty`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let mut reader = Reader { bytes, pos: 0 };
-    let mut path = AttributePath::new();
-    let value = decode_value(&mut reader, ty, &mut path)?;
+    let value = decode_value(&mut reader, ty)?;
     if reader.pos != bytes.len() {
-        return Err(CodecError::new(path, "trailing bytes after the value"));
+        return Err(CodecError::here("trailing bytes after the value"));
     }
     Ok(value)
 }
@@ -44,15 +42,12 @@ fn w<T, E>(result: Result<T, E>) {
     let _ = result;
 }
 
-fn mismatch(path: &AttributePath, ty: &Type, value: &Value) -> CodecError {
-    CodecError::new(
-        path.clone(),
-        format!(
-            "a value of kind {} does not fit type {}",
-            kind(value),
-            ty.to_json()
-        ),
-    )
+fn mismatch(ty: &Type, value: &Value) -> CodecError {
+    CodecError::here(format!(
+        "a value of kind {} does not fit type {}",
+        kind(value),
+        ty.to_json()
+    ))
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -70,8 +65,8 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn len_u32(path: &AttributePath, len: usize) -> Result<u32, CodecError> {
-    u32::try_from(len).map_err(|_| CodecError::new(path.clone(), "collection too large"))
+fn len_u32(len: usize) -> Result<u32, CodecError> {
+    u32::try_from(len).map_err(|_| CodecError::here("collection too large"))
 }
 
 fn encode_number(out: &mut Vec<u8>, number: &Number) {
@@ -89,12 +84,7 @@ fn encode_number(out: &mut Vec<u8>, number: &Number) {
     }
 }
 
-fn encode_value(
-    out: &mut Vec<u8>,
-    value: &Value,
-    ty: &Type,
-    path: &mut AttributePath,
-) -> Result<(), CodecError> {
+fn encode_value(out: &mut Vec<u8>, value: &Value, ty: &Type) -> Result<(), CodecError> {
     match (value, ty) {
         (Value::Null, _) => {
             w(rmp::encode::write_nil(out));
@@ -108,7 +98,7 @@ fn encode_value(
             let concrete = implied_type(value);
             w(rmp::encode::write_array_len(out, 2));
             w(rmp::encode::write_bin(out, &concrete.to_json_bytes()));
-            encode_value(out, value, &concrete, path)
+            encode_value(out, value, &concrete)
         }
         (Value::String(s), Type::String) => {
             w(rmp::encode::write_str(out, s));
@@ -126,67 +116,53 @@ fn encode_value(
             Value::List(items) | Value::Set(items) | Value::Tuple(items),
             Type::List(element) | Type::Set(element),
         ) => {
-            w(rmp::encode::write_array_len(
-                out,
-                len_u32(path, items.len())?,
-            ));
+            w(rmp::encode::write_array_len(out, len_u32(items.len())?));
             for (index, item) in items.iter().enumerate() {
-                path.push(PathStep::ElementKeyInt(index as i64));
-                encode_value(out, item, element, path)?;
-                path.steps.pop();
+                encode_value(out, item, element)
+                    .map_err(|e| e.within(PathStep::ElementKeyInt(index as i64)))?;
             }
             Ok(())
         }
         (Value::Map(items) | Value::Object(items), Type::Map(element)) => {
-            w(rmp::encode::write_map_len(out, len_u32(path, items.len())?));
+            w(rmp::encode::write_map_len(out, len_u32(items.len())?));
             for (key, item) in items {
                 w(rmp::encode::write_str(out, key));
-                path.push(PathStep::ElementKeyString(key.clone()));
-                encode_value(out, item, element, path)?;
-                path.steps.pop();
+                encode_value(out, item, element)
+                    .map_err(|e| e.within(PathStep::ElementKeyString(key.clone())))?;
             }
             Ok(())
         }
         (Value::Object(attributes), Type::Object(types)) => {
             if let Some(extra) = attributes.keys().find(|name| !types.contains_key(*name)) {
-                return Err(CodecError::new(
-                    path.clone(),
-                    format!("attribute {extra:?} is not part of the object type"),
-                ));
+                return Err(CodecError::here(format!(
+                    "attribute {extra:?} is not part of the object type"
+                )));
             }
-            w(rmp::encode::write_map_len(out, len_u32(path, types.len())?));
+            w(rmp::encode::write_map_len(out, len_u32(types.len())?));
             for (name, attribute_type) in types {
                 w(rmp::encode::write_str(out, name));
-                path.push(PathStep::Attribute(name.clone()));
                 let attribute = attributes.get(name).unwrap_or(&Value::Null);
-                encode_value(out, attribute, attribute_type, path)?;
-                path.steps.pop();
+                encode_value(out, attribute, attribute_type)
+                    .map_err(|e| e.within(PathStep::Attribute(name.clone())))?;
             }
             Ok(())
         }
         (Value::Tuple(items) | Value::List(items), Type::Tuple(types)) => {
             if items.len() != types.len() {
-                return Err(CodecError::new(
-                    path.clone(),
-                    format!(
-                        "tuple of {} elements for a type of {}",
-                        items.len(),
-                        types.len()
-                    ),
-                ));
+                return Err(CodecError::here(format!(
+                    "tuple of {} elements for a type of {}",
+                    items.len(),
+                    types.len()
+                )));
             }
-            w(rmp::encode::write_array_len(
-                out,
-                len_u32(path, items.len())?,
-            ));
+            w(rmp::encode::write_array_len(out, len_u32(items.len())?));
             for (index, (item, element)) in items.iter().zip(types).enumerate() {
-                path.push(PathStep::ElementKeyInt(index as i64));
-                encode_value(out, item, element, path)?;
-                path.steps.pop();
+                encode_value(out, item, element)
+                    .map_err(|e| e.within(PathStep::ElementKeyInt(index as i64)))?;
             }
             Ok(())
         }
-        _ => Err(mismatch(path, ty, value)),
+        _ => Err(mismatch(ty, value)),
     }
 }
 
@@ -291,42 +267,42 @@ enum Int {
 }
 
 impl<'a> Reader<'a> {
-    fn peek(&self, path: &AttributePath) -> Result<u8, CodecError> {
+    fn peek(&self) -> Result<u8, CodecError> {
         self.bytes
             .get(self.pos)
             .copied()
-            .ok_or_else(|| CodecError::new(path.clone(), "unexpected end of msgpack data"))
+            .ok_or_else(|| CodecError::here("unexpected end of msgpack data"))
     }
 
-    fn byte(&mut self, path: &AttributePath) -> Result<u8, CodecError> {
-        let b = self.peek(path)?;
+    fn byte(&mut self) -> Result<u8, CodecError> {
+        let b = self.peek()?;
         self.pos += 1;
         Ok(b)
     }
 
-    fn take(&mut self, n: usize, path: &AttributePath) -> Result<&'a [u8], CodecError> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         let end = self
             .pos
             .checked_add(n)
             .filter(|end| *end <= self.bytes.len())
-            .ok_or_else(|| CodecError::new(path.clone(), "unexpected end of msgpack data"))?;
+            .ok_or_else(|| CodecError::here("unexpected end of msgpack data"))?;
         let slice = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(slice)
     }
 
-    fn be(&mut self, n: usize, path: &AttributePath) -> Result<u64, CodecError> {
+    fn be(&mut self, n: usize) -> Result<u64, CodecError> {
         Ok(self
-            .take(n, path)?
+            .take(n)?
             .iter()
             .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
 
-    fn len(&mut self, n: usize, path: &AttributePath) -> Result<usize, CodecError> {
-        let len = self.be(n, path)? as usize;
+    fn len(&mut self, n: usize) -> Result<usize, CodecError> {
+        let len = self.be(n)? as usize;
         // A length can never exceed what is left; refuse before allocating.
         if len > self.bytes.len() - self.pos.min(self.bytes.len()) {
-            return Err(CodecError::new(path.clone(), "length exceeds the data"));
+            return Err(CodecError::here("length exceeds the data"));
         }
         Ok(len)
     }
@@ -335,41 +311,38 @@ impl<'a> Reader<'a> {
         matches!(marker, 0xd4..=0xd8 | 0xc7..=0xc9)
     }
 
-    fn ext(&mut self, path: &AttributePath) -> Result<(i8, &'a [u8]), CodecError> {
-        let marker = self.byte(path)?;
+    fn ext(&mut self) -> Result<(i8, &'a [u8]), CodecError> {
+        let marker = self.byte()?;
         let len = match marker {
             0xd4 => 1,
             0xd5 => 2,
             0xd6 => 4,
             0xd7 => 8,
             0xd8 => 16,
-            0xc7 => self.len(1, path)?,
-            0xc8 => self.len(2, path)?,
-            0xc9 => self.len(4, path)?,
+            0xc7 => self.len(1)?,
+            0xc8 => self.len(2)?,
+            0xc9 => self.len(4)?,
             _ => {
-                return Err(CodecError::new(
-                    path.clone(),
-                    "expected a msgpack extension",
-                ));
+                return Err(CodecError::here("expected a msgpack extension"));
             }
         };
-        let ty = self.byte(path)? as i8;
-        Ok((ty, self.take(len, path)?))
+        let ty = self.byte()? as i8;
+        Ok((ty, self.take(len)?))
     }
 
-    fn int(&mut self, path: &AttributePath) -> Result<Option<Int>, CodecError> {
-        let marker = self.peek(path)?;
+    fn int(&mut self) -> Result<Option<Int>, CodecError> {
+        let marker = self.peek()?;
         let int = match marker {
             0x00..=0x7f => Int::Signed(i64::from(marker)),
             0xe0..=0xff => Int::Signed(i64::from(marker as i8)),
-            0xcc => Int::Unsigned(self.at(1, 1, path)?),
-            0xcd => Int::Unsigned(self.at(1, 2, path)?),
-            0xce => Int::Unsigned(self.at(1, 4, path)?),
-            0xcf => Int::Unsigned(self.at(1, 8, path)?),
-            0xd0 => Int::Signed(i64::from(self.at(1, 1, path)? as u8 as i8)),
-            0xd1 => Int::Signed(i64::from(self.at(1, 2, path)? as u16 as i16)),
-            0xd2 => Int::Signed(i64::from(self.at(1, 4, path)? as u32 as i32)),
-            0xd3 => Int::Signed(self.at(1, 8, path)? as i64),
+            0xcc => Int::Unsigned(self.at(1, 1)?),
+            0xcd => Int::Unsigned(self.at(1, 2)?),
+            0xce => Int::Unsigned(self.at(1, 4)?),
+            0xcf => Int::Unsigned(self.at(1, 8)?),
+            0xd0 => Int::Signed(i64::from(self.at(1, 1)? as u8 as i8)),
+            0xd1 => Int::Signed(i64::from(self.at(1, 2)? as u16 as i16)),
+            0xd2 => Int::Signed(i64::from(self.at(1, 4)? as u32 as i32)),
+            0xd3 => Int::Signed(self.at(1, 8)? as i64),
             _ => return Ok(None),
         };
         let size = match marker {
@@ -384,17 +357,17 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `n` big-endian bytes at `offset` past the current position without consuming.
-    fn at(&self, offset: usize, n: usize, path: &AttributePath) -> Result<u64, CodecError> {
+    fn at(&self, offset: usize, n: usize) -> Result<u64, CodecError> {
         let start = self.pos + offset;
         let slice = self
             .bytes
             .get(start..start + n)
-            .ok_or_else(|| CodecError::new(path.clone(), "unexpected end of msgpack data"))?;
+            .ok_or_else(|| CodecError::here("unexpected end of msgpack data"))?;
         Ok(slice.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
 
-    fn str_len(&mut self, path: &AttributePath) -> Result<Option<usize>, CodecError> {
-        let marker = self.peek(path)?;
+    fn str_len(&mut self) -> Result<Option<usize>, CodecError> {
+        let marker = self.peek()?;
         let len = match marker {
             0xa0..=0xbf => {
                 self.pos += 1;
@@ -402,52 +375,51 @@ impl<'a> Reader<'a> {
             }
             0xd9 | 0xc4 => {
                 self.pos += 1;
-                self.len(1, path)?
+                self.len(1)?
             }
             0xda | 0xc5 => {
                 self.pos += 1;
-                self.len(2, path)?
+                self.len(2)?
             }
             0xdb | 0xc6 => {
                 self.pos += 1;
-                self.len(4, path)?
+                self.len(4)?
             }
             _ => return Ok(None),
         };
         Ok(Some(len))
     }
 
-    fn string(&mut self, path: &AttributePath) -> Result<String, CodecError> {
+    fn string(&mut self) -> Result<String, CodecError> {
         let len = self
-            .str_len(path)?
-            .ok_or_else(|| CodecError::new(path.clone(), "expected a string"))?;
-        let bytes = self.take(len, path)?;
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| CodecError::new(path.clone(), "string is not valid UTF-8"))
+            .str_len()?
+            .ok_or_else(|| CodecError::here("expected a string"))?;
+        let bytes = self.take(len)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| CodecError::here("string is not valid UTF-8"))
     }
 
-    fn array_len(&mut self, path: &AttributePath) -> Result<usize, CodecError> {
-        let marker = self.byte(path)?;
+    fn array_len(&mut self) -> Result<usize, CodecError> {
+        let marker = self.byte()?;
         match marker {
             0x90..=0x9f => Ok(usize::from(marker & 0x0f)),
-            0xdc => self.len(2, path),
-            0xdd => self.len(4, path),
-            _ => Err(CodecError::new(path.clone(), "expected an array")),
+            0xdc => self.len(2),
+            0xdd => self.len(4),
+            _ => Err(CodecError::here("expected an array")),
         }
     }
 
-    fn map_len(&mut self, path: &AttributePath) -> Result<usize, CodecError> {
-        let marker = self.byte(path)?;
+    fn map_len(&mut self) -> Result<usize, CodecError> {
+        let marker = self.byte()?;
         match marker {
             0x80..=0x8f => Ok(usize::from(marker & 0x0f)),
-            0xde => self.len(2, path),
-            0xdf => self.len(4, path),
-            _ => Err(CodecError::new(path.clone(), "expected a map")),
+            0xde => self.len(2),
+            0xdf => self.len(4),
+            _ => Err(CodecError::here("expected a map")),
         }
     }
 
-    fn number(&mut self, path: &AttributePath) -> Result<Number, CodecError> {
-        if let Some(int) = self.int(path)? {
+    fn number(&mut self) -> Result<Number, CodecError> {
+        if let Some(int) = self.int()? {
             return Ok(match int {
                 Int::Signed(i) => Number::Int(i),
                 Int::Unsigned(u) => match i64::try_from(u) {
@@ -456,43 +428,40 @@ impl<'a> Reader<'a> {
                 },
             });
         }
-        match self.peek(path)? {
+        match self.peek()? {
             0xca => {
                 self.pos += 1;
-                let bits = self.be(4, path)? as u32;
+                let bits = self.be(4)? as u32;
                 Ok(Number::Float(f64::from(f32::from_bits(bits))))
             }
             0xcb => {
                 self.pos += 1;
-                Ok(Number::Float(f64::from_bits(self.be(8, path)?)))
+                Ok(Number::Float(f64::from_bits(self.be(8)?)))
             }
             _ => {
-                let text = self.string(path)?;
+                let text = self.string()?;
                 if let Ok(i) = text.parse::<i64>() {
                     Ok(Number::Int(i))
                 } else if text.parse::<f64>().is_ok() {
                     Ok(Number::Decimal(text))
                 } else {
-                    Err(CodecError::new(
-                        path.clone(),
-                        format!("{text:?} is not a number"),
-                    ))
+                    Err(CodecError::here(format!("{text:?} is not a number")))
                 }
             }
         }
     }
 
-    fn skip(&mut self, path: &AttributePath) -> Result<(), CodecError> {
-        let marker = self.peek(path)?;
-        if self.int(path)?.is_some() {
+    fn skip(&mut self) -> Result<(), CodecError> {
+        let marker = self.peek()?;
+        if self.int()?.is_some() {
             return Ok(());
         }
         if Self::is_ext(marker) {
-            self.ext(path)?;
+            self.ext()?;
             return Ok(());
         }
-        if let Some(len) = self.str_len(path)? {
-            self.take(len, path)?;
+        if let Some(len) = self.str_len()? {
+            self.take(len)?;
             return Ok(());
         }
         match marker {
@@ -500,73 +469,64 @@ impl<'a> Reader<'a> {
             0xca => self.pos += 5,
             0xcb => self.pos += 9,
             0x90..=0x9f | 0xdc | 0xdd => {
-                for _ in 0..self.array_len(path)? {
-                    self.skip(path)?;
+                for _ in 0..self.array_len()? {
+                    self.skip()?;
                 }
             }
             0x80..=0x8f | 0xde | 0xdf => {
-                for _ in 0..self.map_len(path)? * 2 {
-                    self.skip(path)?;
+                for _ in 0..self.map_len()? * 2 {
+                    self.skip()?;
                 }
             }
             _ => {
-                return Err(CodecError::new(
-                    path.clone(),
-                    format!("invalid msgpack marker 0x{marker:02x}"),
-                ));
+                return Err(CodecError::here(format!(
+                    "invalid msgpack marker 0x{marker:02x}"
+                )));
             }
         }
         Ok(())
     }
 }
 
-fn decode_value(
-    reader: &mut Reader<'_>,
-    ty: &Type,
-    path: &mut AttributePath,
-) -> Result<Value, CodecError> {
-    let marker = reader.peek(path)?;
+fn decode_value(reader: &mut Reader<'_>, ty: &Type) -> Result<Value, CodecError> {
+    let marker = reader.peek()?;
     if marker == 0xc0 {
         reader.pos += 1;
         return Ok(Value::Null);
     }
     if Reader::is_ext(marker) {
-        let (ext_type, payload) = reader.ext(path)?;
-        return decode_unknown(ext_type, payload, ty, path);
+        let (ext_type, payload) = reader.ext()?;
+        return decode_unknown(ext_type, payload, ty);
     }
     match ty {
         Type::Dynamic => {
-            if reader.array_len(path)? != 2 {
-                return Err(CodecError::new(
-                    path.clone(),
-                    "a dynamic value must be [type, value]",
-                ));
+            if reader.array_len()? != 2 {
+                return Err(CodecError::here("a dynamic value must be [type, value]"));
             }
-            let type_len = reader.str_len(path)?.ok_or_else(|| {
-                CodecError::new(path.clone(), "expected the type of a dynamic value")
-            })?;
-            let type_json: serde_json::Value = serde_json::from_slice(reader.take(type_len, path)?)
-                .map_err(|err| {
-                    CodecError::new(path.clone(), format!("invalid type JSON: {err}"))
-                })?;
-            let concrete = Type::from_json(&type_json)
-                .map_err(|err| CodecError::new(path.clone(), err.message))?;
-            decode_value(reader, &concrete, path)
+            let type_len = reader
+                .str_len()?
+                .ok_or_else(|| CodecError::here("expected the type of a dynamic value"))?;
+            let type_json: serde_json::Value = serde_json::from_slice(reader.take(type_len)?)
+                .map_err(|err| CodecError::here(format!("invalid type JSON: {err}")))?;
+            let concrete =
+                Type::from_json(&type_json).map_err(|err| CodecError::here(err.message))?;
+            decode_value(reader, &concrete)
         }
-        Type::String => Ok(Value::String(reader.string(path)?)),
-        Type::Number => Ok(Value::Number(reader.number(path)?)),
-        Type::Bool => match reader.byte(path)? {
+        Type::String => Ok(Value::String(reader.string()?)),
+        Type::Number => Ok(Value::Number(reader.number()?)),
+        Type::Bool => match reader.byte()? {
             0xc2 => Ok(Value::Bool(false)),
             0xc3 => Ok(Value::Bool(true)),
-            _ => Err(CodecError::new(path.clone(), "expected a bool")),
+            _ => Err(CodecError::here("expected a bool")),
         },
         Type::List(element) | Type::Set(element) => {
-            let len = reader.array_len(path)?;
+            let len = reader.array_len()?;
             let mut items = Vec::with_capacity(len.min(1024));
             for index in 0..len {
-                path.push(PathStep::ElementKeyInt(index as i64));
-                items.push(decode_value(reader, element, path)?);
-                path.steps.pop();
+                items.push(
+                    decode_value(reader, element)
+                        .map_err(|e| e.within(PathStep::ElementKeyInt(index as i64)))?,
+                );
             }
             Ok(if matches!(ty, Type::Set(_)) {
                 Value::Set(items)
@@ -575,121 +535,98 @@ fn decode_value(
             })
         }
         Type::Map(element) => {
-            let len = reader.map_len(path)?;
+            let len = reader.map_len()?;
             let mut items = BTreeMap::new();
             for _ in 0..len {
-                let key = reader.string(path)?;
-                path.push(PathStep::ElementKeyString(key.clone()));
-                let item = decode_value(reader, element, path)?;
-                path.steps.pop();
+                let key = reader.string()?;
+                let item = match decode_value(reader, element) {
+                    Ok(item) => item,
+                    Err(err) => return Err(err.within(PathStep::ElementKeyString(key))),
+                };
                 items.insert(key, item);
             }
             Ok(Value::Map(items))
         }
         Type::Object(types) => {
-            let len = reader.map_len(path)?;
+            let len = reader.map_len()?;
             let mut attributes = BTreeMap::new();
             for _ in 0..len {
-                let name = reader.string(path)?;
+                let name = reader.string()?;
                 let Some(attribute_type) = types.get(&name) else {
-                    return Err(CodecError::new(
-                        path.clone(),
-                        format!("unsupported attribute {name:?}"),
-                    ));
+                    return Err(CodecError::here(format!("unsupported attribute {name:?}")));
                 };
-                path.push(PathStep::Attribute(name.clone()));
-                let attribute = decode_value(reader, attribute_type, path)?;
-                path.steps.pop();
+                let attribute = match decode_value(reader, attribute_type) {
+                    Ok(attribute) => attribute,
+                    Err(err) => return Err(err.within(PathStep::Attribute(name))),
+                };
                 attributes.insert(name, attribute);
             }
             if let Some(missing) = types.keys().find(|name| !attributes.contains_key(*name)) {
-                return Err(CodecError::new(
-                    path.clone(),
-                    format!("missing attribute {missing:?}"),
-                ));
+                return Err(CodecError::here(format!("missing attribute {missing:?}")));
             }
             Ok(Value::Object(attributes))
         }
         Type::Tuple(types) => {
-            let len = reader.array_len(path)?;
+            let len = reader.array_len()?;
             if len != types.len() {
-                return Err(CodecError::new(
-                    path.clone(),
-                    format!("tuple of {len} elements for a type of {}", types.len()),
-                ));
+                return Err(CodecError::here(format!(
+                    "tuple of {len} elements for a type of {}",
+                    types.len()
+                )));
             }
             let mut items = Vec::with_capacity(len);
             for (index, element) in types.iter().enumerate() {
-                path.push(PathStep::ElementKeyInt(index as i64));
-                items.push(decode_value(reader, element, path)?);
-                path.steps.pop();
+                items.push(
+                    decode_value(reader, element)
+                        .map_err(|e| e.within(PathStep::ElementKeyInt(index as i64)))?,
+                );
             }
             Ok(Value::Tuple(items))
         }
     }
 }
 
-fn decode_unknown(
-    ext_type: i8,
-    payload: &[u8],
-    ty: &Type,
-    path: &AttributePath,
-) -> Result<Value, CodecError> {
+fn decode_unknown(ext_type: i8, payload: &[u8], ty: &Type) -> Result<Value, CodecError> {
     // Zero- or one-byte payloads are the plain unknown, whatever the extension type.
     if payload.len() <= 1 || ext_type != REFINED_UNKNOWN_EXT || *ty == Type::Dynamic {
         return Ok(Value::unknown());
     }
     if payload.len() > MAX_REFINEMENT_BYTES {
-        return Err(CodecError::new(
-            path.clone(),
-            "oversize unknown value refinement",
-        ));
+        return Err(CodecError::here("oversize unknown value refinement"));
     }
     let mut reader = Reader {
         bytes: payload,
         pos: 0,
     };
     let mut refinements = Refinements::default();
-    let entries = reader.map_len(path)?;
+    let entries = reader.map_len()?;
     for _ in 0..entries {
-        let key = match reader.int(path)? {
+        let key = match reader.int()? {
             Some(Int::Signed(i)) => i,
             Some(Int::Unsigned(u)) => i64::try_from(u).unwrap_or(i64::MAX),
             None => {
-                return Err(CodecError::new(
-                    path.clone(),
-                    "refinement key is not an integer",
-                ));
+                return Err(CodecError::here("refinement key is not an integer"));
             }
         };
         match key {
-            REFINE_NULLNESS => match reader.byte(path)? {
+            REFINE_NULLNESS => match reader.byte()? {
                 0xc2 => refinements.not_null = true,
                 0xc3 => return Ok(Value::Null),
                 _ => {
-                    return Err(CodecError::new(
-                        path.clone(),
-                        "nullness refinement is not a bool",
-                    ));
+                    return Err(CodecError::here("nullness refinement is not a bool"));
                 }
             },
-            REFINE_STRING_PREFIX => refinements.string_prefix = Some(reader.string(path)?),
+            REFINE_STRING_PREFIX => refinements.string_prefix = Some(reader.string()?),
             REFINE_NUMBER_MIN | REFINE_NUMBER_MAX => {
-                if reader.array_len(path)? != 2 {
-                    return Err(CodecError::new(
-                        path.clone(),
-                        "number bound must be [number, bool]",
-                    ));
+                if reader.array_len()? != 2 {
+                    return Err(CodecError::here("number bound must be [number, bool]"));
                 }
-                let bound = reader.number(path)?;
-                let inclusive = match reader.byte(path)? {
+                let bound = reader.number()?;
+                let inclusive = match reader.byte()? {
                     0xc2 => false,
                     0xc3 => true,
                     _ => {
-                        return Err(CodecError::new(
-                            path.clone(),
-                            "number bound must be [number, bool]",
-                        ));
+                        return Err(CodecError::here("number bound must be [number, bool]"));
                     }
                 };
                 if key == REFINE_NUMBER_MIN {
@@ -699,14 +636,11 @@ fn decode_unknown(
                 }
             }
             REFINE_LENGTH_MIN | REFINE_LENGTH_MAX => {
-                let bound = match reader.int(path)? {
+                let bound = match reader.int()? {
                     Some(Int::Signed(i)) => u64::try_from(i).unwrap_or(0),
                     Some(Int::Unsigned(u)) => u,
                     None => {
-                        return Err(CodecError::new(
-                            path.clone(),
-                            "length bound is not an integer",
-                        ));
+                        return Err(CodecError::here("length bound is not an integer"));
                     }
                 };
                 if key == REFINE_LENGTH_MIN {
@@ -716,7 +650,7 @@ fn decode_unknown(
                 }
             }
             // Refinements added by later Terraform versions are ignored, as cty does.
-            _ => reader.skip(path)?,
+            _ => reader.skip()?,
         }
     }
     Ok(Value::Unknown(fitted_to(refinements, ty)))

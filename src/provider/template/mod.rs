@@ -20,7 +20,7 @@ mod request;
 mod schema;
 mod validate;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use crate::plugin::diag::Diagnostics;
 use crate::plugin::framework::{
@@ -62,20 +62,20 @@ impl Resource for TemplateResource {
     }
 
     async fn upgrade(&self, request: UpgradeRequest) -> UpgradeResponse {
-        let schema = schema::schema();
-        if request.version > schema.version {
+        if request.version > schema::VERSION {
             return UpgradeResponse {
                 state: Value::Null,
                 diagnostics: Diagnostics::single_error(
                     "State written by a newer provider",
                     format!(
                         "The state of this ecstpl_template has schema version {}, newer than this provider's {}. Use the provider version that wrote it.",
-                        request.version, schema.version
+                        request.version,
+                        schema::VERSION
                     ),
                 ),
             };
         }
-        match value::decode_json(&request.raw_state, &schema.value_type()) {
+        match value::decode_json(&request.raw_state, schema::value_type()) {
             Ok(state) => UpgradeResponse {
                 state: with_empty_block_lists(state),
                 diagnostics: Diagnostics::new(),
@@ -178,10 +178,17 @@ pub(super) fn with_empty_block_lists(mut state: Value) -> Value {
     if state.is_null() {
         return state;
     }
-    for block in task_blocks::blocks() {
-        if block.nesting == Nesting::List && state.get_attr(&block.name).is_none_or(Value::is_null)
-        {
-            state.set_attr(block.name.clone(), Value::List(Vec::new()));
+    // Built once: this runs for every instance's state.
+    static LIST_BLOCKS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        task_blocks::blocks()
+            .into_iter()
+            .filter(|block| block.nesting == Nesting::List)
+            .map(|block| block.name)
+            .collect()
+    });
+    for name in LIST_BLOCKS.iter() {
+        if state.get_attr(name).is_none_or(Value::is_null) {
+            state.set_attr(name.clone(), Value::List(Vec::new()));
         }
     }
     state

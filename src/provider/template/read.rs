@@ -220,11 +220,11 @@ pub(crate) fn move_state(request: MoveRequest) -> MoveResponse {
             (key, value)
         })
         .collect::<Map<String, Json>>();
-    let ty = schema::schema().value_type();
-    let bytes = as_single_blocks(Json::Object(attributes), &ty)
+    let ty = schema::value_type();
+    let bytes = as_single_blocks(Json::Object(attributes), ty)
         .to_string()
         .into_bytes();
-    let mut state = match crate::plugin::value::decode_json(&bytes, &ty) {
+    let mut state = match crate::plugin::value::decode_json(&bytes, ty) {
         Ok(state) => super::with_empty_block_lists(state),
         Err(err) => {
             response.diagnostics.error(
@@ -336,18 +336,18 @@ pub(crate) fn check_import_id(id: &str) -> Result<(), String> {
 
 /// A state object with every attribute null and every list of blocks empty.
 fn empty_state() -> Value {
-    let Type::Object(attributes) = schema::schema().value_type() else {
+    let Type::Object(attributes) = schema::value_type() else {
         return Value::Null;
     };
     Value::Object(
         attributes
-            .into_iter()
+            .iter()
             .map(|(name, ty)| {
                 let value = match ty {
                     Type::List(_) => Value::List(Vec::new()),
                     _ => Value::Null,
                 };
-                (name, value)
+                (name.clone(), value)
             })
             .collect(),
     )

@@ -4,6 +4,7 @@
 //! validation, so what is checked and compared is exactly what is sent.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde_json::{Map, Value as Json};
 
@@ -207,6 +208,19 @@ pub(crate) fn register_input(planned: &Value) -> Result<Map<String, Json>, Unrea
     Ok(body)
 }
 
+/// Every attribute [`describe`] reads: the family, either input form and the nested blocks.
+fn revision_inputs() -> &'static [String] {
+    static INPUTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        [FAMILY, TASK_DEFINITION]
+            .iter()
+            .chain(DOCUMENT_REPLACES)
+            .map(|name| name.to_string())
+            .chain(task_blocks::root().blocks.iter().map(|b| b.name.clone()))
+            .collect()
+    });
+    &INPUTS
+}
+
 /// Whether every attribute that makes up the revision is known.
 fn revision_known(state: &Value) -> bool {
     [FAMILY, TASK_DEFINITION]
@@ -220,11 +234,116 @@ pub(crate) fn same_revision(a: &Value, b: &Value) -> bool {
     if !revision_known(a) || !revision_known(b) {
         return false;
     }
+    // A clean plan compares a state with the configuration it was applied from: equal inputs
+    // describe the same revision, with no need to parse and normalize both documents.
+    if revision_inputs()
+        .iter()
+        .all(|name| a.get_attr(name) == b.get_attr(name))
+    {
+        return true;
+    }
     match (describe(a), describe(b)) {
         (Ok(a), Ok(b)) if a.unknown.is_empty() && b.unknown.is_empty() => {
             a.body.get("family") == b.body.get("family")
                 && taskdef::task_definitions_equivalent(&a.body, &b.body)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::value::Type;
+    use crate::provider::template::schema;
+
+    fn state(json: serde_json::Value) -> Value {
+        crate::plugin::value::decode_json(json.to_string().as_bytes(), schema::value_type())
+            .expect("a state of the schema")
+    }
+
+    fn other_value(ty: &Type, current: Option<&Value>) -> Option<Value> {
+        Some(match ty {
+            Type::String => Value::string(match current.and_then(Value::as_str) {
+                Some("a") => "b",
+                _ => "a",
+            }),
+            Type::Number => Value::Number(crate::plugin::value::Number::Int(7)),
+            Type::Bool => Value::Bool(!matches!(current, Some(Value::Bool(true)))),
+            Type::Map(_) => Value::Map([("k".to_string(), Value::string("v"))].into()),
+            Type::Set(_) => Value::Set(vec![Value::string("x")]),
+            Type::List(element) if **element == Type::String => {
+                Value::List(vec![Value::string("x")])
+            }
+            _ => return None,
+        })
+    }
+
+    /// The fast path of `same_revision` compares only `revision_inputs`: changing any other
+    /// attribute must leave what `describe` builds unchanged, in either input form.
+    #[test]
+    fn describe_reads_only_the_revision_inputs() {
+        let arguments = state(serde_json::json!({
+            "family": "web-template",
+            "container_definitions": r#"[{"name":"app","image":"x","memory":128}]"#,
+            "cpu": "256", "memory": "512", "network_mode": "awsvpc",
+            "requires_compatibilities": ["FARGATE"],
+            "execution_role_arn": "arn:aws:iam::1:role/e", "task_role_arn": "arn:aws:iam::1:role/t",
+            "tags": {"team": "web"}, "deploy_family": "web"
+        }));
+        let document = state(serde_json::json!({
+            "family": "web-template",
+            "task_definition": r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128}],"cpu":"256","tags":[{"key":"a","value":"b"}]}"#,
+            "tags": {"team": "web"}
+        }));
+        let Type::Object(attributes) = schema::value_type() else {
+            panic!("the schema is an object");
+        };
+        let inputs = revision_inputs();
+        let mut checked = 0;
+        for base in [&arguments, &document] {
+            let before = describe(base)
+                .ok()
+                .expect("the base state describes a revision");
+            for (name, ty) in attributes {
+                if inputs.contains(name) {
+                    continue;
+                }
+                let Some(value) = other_value(ty, base.get_attr(name)) else {
+                    panic!("{name}: no test value for its type {ty:?}");
+                };
+                let mut changed = base.clone();
+                changed.set_attr(name.clone(), value);
+                let after = describe(&changed).ok().expect("still a revision");
+                assert_eq!(before.body, after.body, "describe reads {name}");
+                assert!(same_revision(base, &changed), "{name}");
+                checked += 1;
+            }
+        }
+        assert!(
+            checked >= 10,
+            "only {checked} attributes outside the inputs"
+        );
+    }
+
+    #[test]
+    fn equal_inputs_are_the_same_revision_and_a_changed_one_is_not() {
+        let a = state(serde_json::json!({
+            "family": "web-template",
+            "container_definitions": r#"[{"name":"app","image":"x","memory":128}]"#,
+        }));
+        assert!(same_revision(&a, &a.clone()));
+        let mut b = a.clone();
+        b.set_attr(
+            CONTAINER_DEFINITIONS,
+            Value::string(r#"[{"name":"app","image":"x","memory":256}]"#),
+        );
+        assert!(!same_revision(&a, &b));
+        // Written differently, the same to ECS: the slow path still finds it equal.
+        b.set_attr(
+            CONTAINER_DEFINITIONS,
+            Value::string(r#"[ {"memory":128, "image":"x", "name":"app"} ]"#),
+        );
+        assert!(same_revision(&a, &b));
     }
 }

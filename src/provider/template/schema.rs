@@ -1,10 +1,21 @@
 //! The schema of `ecstpl_template` and the plan rules that go with it.
 
+use std::sync::LazyLock;
+
 use crate::plugin::plan::{AbsentMeans, Literal, PlanRules};
 use crate::plugin::schema::{Attribute, Block, Mode, Schema};
 use crate::plugin::value::Type;
 use crate::provider::task_blocks;
 use crate::provider::template::attrs::*;
+
+/// The state schema version this provider writes.
+pub(crate) const VERSION: i64 = 0;
+
+/// The type of a state, built once: every instance's upgrade and import decode with it.
+pub(crate) fn value_type() -> &'static Type {
+    static VALUE_TYPE: LazyLock<Type> = LazyLock::new(|| schema().value_type());
+    &VALUE_TYPE
+}
 
 pub(crate) fn schema() -> Schema {
     let attribute = |name: &str, ty: Type, mode: Mode, description: &str| {
@@ -15,7 +26,7 @@ pub(crate) fn schema() -> Schema {
     let computed =
         |name: &str, ty: Type, description: &str| attribute(name, ty, Mode::Computed, description);
     Schema {
-        version: 0,
+        version: VERSION,
         block: Block {
             description: "The template revision of an ECS task definition: every piece of \
                 infrastructure configuration, with placeholder images. `ecstpl deploy` reads it \
