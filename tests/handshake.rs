@@ -463,3 +463,64 @@ fn the_socket_and_its_directory_are_private_to_the_user() {
         socket_mode & 0o777
     );
 }
+
+/// The provider says its schema call is optional (Terraform then fetches the schema from the
+/// first process of a run only), so a process that was never asked for it must serve resource
+/// calls with the same schemas.
+#[tokio::test]
+async fn resource_calls_need_no_schema_call_first() {
+    use ecstpl::plugin::framework::Provider as _;
+    use ecstpl::plugin::value::{self, Value};
+
+    let identity = terraform_like_identity();
+    let plugin = start_plugin(Some(&identity.pem));
+    let tls = client_tls(plugin.server_cert.as_ref().unwrap(), Some(&identity));
+    let channel = connect(plugin.socket.clone(), Some(tls)).await.unwrap();
+
+    let template_type = ecstpl::provider::EcstplProvider::new()
+        .resources()
+        .into_iter()
+        .find(|r| r.type_name() == "ecstpl_template")
+        .expect("ecstpl_template is served")
+        .schema()
+        .value_type();
+    let config = Value::object([
+        ("family", Value::string("web-template")),
+        ("container_definitions", Value::string("not json")),
+    ]);
+    let mut client = tfplugin6::provider_client::ProviderClient::new(channel.clone());
+    let answer = client
+        .validate_resource_config(tfplugin6::validate_resource_config::Request {
+            type_name: "ecstpl_template".into(),
+            config: Some(tfplugin6::DynamicValue {
+                msgpack: value::encode(&config, &template_type).unwrap(),
+                json: Vec::new(),
+            }),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let problem = answer
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == tfplugin6::diagnostic::Severity::Error as i32)
+        .expect("the invalid JSON is reported");
+    let steps = &problem.attribute.as_ref().expect("with its path").steps;
+    assert!(
+        matches!(
+            steps.first().and_then(|s| s.selector.as_ref()),
+            Some(tfplugin6::attribute_path::step::Selector::AttributeName(name))
+                if name == "container_definitions"
+        ),
+        "{problem:?}"
+    );
+
+    let capabilities = schema_call(channel)
+        .await
+        .unwrap()
+        .server_capabilities
+        .expect("capabilities are sent");
+    assert!(capabilities.get_provider_schema_optional);
+    assert!(capabilities.move_resource_state);
+}

@@ -234,7 +234,9 @@ impl pb::provider_server::Provider for ProviderService {
             provider_meta: None,
             server_capabilities: Some(pb::ServerCapabilities {
                 plan_destroy: false,
-                get_provider_schema_optional: false,
+                // Schemas are fixed at start: Terraform may reuse the one it fetched from an
+                // earlier process of the same run.
+                get_provider_schema_optional: true,
                 // Every resource type answers MoveResourceState (most with a refusal that
                 // says why); Terraform checks this before any cross-type `moved`.
                 move_resource_state: true,
