@@ -158,10 +158,12 @@ class CountingProxy:
 
     def __init__(self, upstream):
         self.records = []
+        self.client_ports = set()
         lock = threading.Lock()
         host, port = upstream.removeprefix("http://").rstrip("/").split(":")
         local = threading.local()
         records = self.records
+        client_ports = self.client_ports
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -181,6 +183,7 @@ class CountingProxy:
                 operation = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
                 with lock:
                     records.append((operation, body, response.status, data))
+                    client_ports.add(self.client_address[1])
                 self.send_response(response.status)
                 for key, value in response.getheaders():
                     if key.lower() not in HOP_BY_HOP and key.lower() not in ("server", "date"):
@@ -240,6 +243,12 @@ class Bench:
             pinned.mkdir()
             for name in ("terraform-provider-ecstpl", "ecstpl"):
                 shutil.copy2(self.bin_dir / name, pinned / name)
+            # The protocol floor (examples/floor-provider.rs), under the name Terraform looks for.
+            shutil.copy2(self.bin_dir / "examples" / "floor-provider", pinned / "terraform-provider-floor")
+            self.floor_provider = pinned / "terraform-provider-floor"
+            # One ECS call on its own (examples/ecs-call-floor.rs).
+            shutil.copy2(self.bin_dir / "examples" / "ecs-call-floor", pinned / "ecs-call-floor")
+            self.call_floor = pinned / "ecs-call-floor"
             self.bin_dir = pinned
             self.provider = pinned / "terraform-provider-ecstpl"
         self.cli = self.bin_dir / "ecstpl"
@@ -282,7 +291,7 @@ class Bench:
             ["cc", "-O2", "-Wall", "-o", str(wrapper), str(REPO / "scripts" / "bench-rusage.c")],
             check=True,
         )
-        for name in ("terraform-provider-ecstpl", "terraform-provider-null"):
+        for name in ("terraform-provider-ecstpl", "terraform-provider-null", "terraform-provider-floor"):
             shutil.copy(wrapper, rusage_dir / name)
         perf_dir = self.work / "providers-perf"
         perf_dir.mkdir()
@@ -378,6 +387,7 @@ class Bench:
             "provider_installation {\n  dev_overrides {\n"
             f'    "registry.terraform.io/ecstpl/ecstpl" = "{providers_dir}"\n'
             f'    "registry.terraform.io/hashicorp/null" = "{providers_dir}"\n'
+            f'    "registry.terraform.io/ecstpl/floor" = "{providers_dir}"\n'
             "  }\n  direct {}\n}\n"
         )
         env.update(TF_CLI_CONFIG_FILE=str(cli_config), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
@@ -395,6 +405,11 @@ class Bench:
             return (
                 'terraform {\n  required_providers {\n    null = { source = "hashicorp/null" }\n  }\n}\n\n'
                 f'resource "null_resource" "r" {{\n  count = {count}\n}}\n'
+            )
+        if kind == "floor":
+            return (
+                'terraform {\n  required_providers {\n    floor = { source = "ecstpl/floor" }\n  }\n}\n\n'
+                f'resource "floor_null" "r" {{\n  count = {count}\n}}\n'
             )
         return f"""terraform {{
   required_providers {{
@@ -475,12 +490,12 @@ resource "ecstpl_template" "t" {{
         log(f"plan: N = {n}, {reps} repetitions (moto {moto.endpoint})")
         rusage = self.work / "rusage.txt"
         workspaces = {}
-        for kind, count in (("ecstpl", n), ("null", n), ("ecstpl0", 0), ("null0", 0)):
+        for kind, count in (("ecstpl", n), ("null", n), ("floor", n), ("ecstpl0", 0), ("null0", 0), ("floor0", 0)):
             ws = self.work / f"ws-{kind}-{n}"
             ws.mkdir()
             (ws / "main.tf").write_text(self.tf_config(kind.rstrip("0"), count, f"b{n}"))
             workspaces[kind] = ws
-        real = {"ecstpl": self.provider, "null": self.null_provider}
+        real = {"ecstpl": self.provider, "null": self.null_provider, "floor": self.floor_provider}
         envs = {
             kind: self.tf_env(moto.endpoint, self.wrappers["rusage"], real[kind.rstrip("0")], rusage)
             for kind in workspaces
@@ -500,9 +515,18 @@ resource "ecstpl_template" "t" {{
         counted_env = self.tf_env(proxy.endpoint, self.wrappers["rusage"], self.provider, rusage)
         self.plan_once(workspaces["ecstpl"], counted_env, rusage)
         recorded = [(op, body) for op, body, status, _ in proxy.take() if op]
-        proxy.stop()
         calls = op_counts(recorded)
         log(f"  ECS calls of one ecstpl plan: {calls}")
+        # The same plan with the provider's connections to ECS kept alive, as real ECS keeps
+        # them (the proxy answers HTTP/1.1 keep-alive; moto closes every connection): what the
+        # provider spends per template when it does not connect for every call.
+        kept = []
+        for _ in range(reps):
+            proxy.client_ports.clear()
+            _, cpu, _, _ = self.plan_once(workspaces["ecstpl"], counted_env, rusage)
+            kept.append((cpu, len(proxy.client_ports)))
+            proxy.take()
+        proxy.stop()
 
         def emulator():
             raw = RawEcs(moto.endpoint)
@@ -514,11 +538,11 @@ resource "ecstpl_template" "t" {{
             raw.close()
             return elapsed, connects
 
-        samples = {k: [] for k in ("ecstpl", "null", "ecstpl0", "null0", "emulator")}
+        samples = {k: [] for k in ("ecstpl", "null", "floor", "ecstpl0", "null0", "floor0", "emulator")}
         connects = set()
-        order = ["ecstpl", "null", "emulator", "ecstpl0", "null0"]
+        order = ["ecstpl", "null", "floor", "emulator", "ecstpl0", "null0", "floor0"]
         for i in range(reps):
-            for kind in order[i % 5 :] + order[: i % 5]:
+            for kind in order[i % len(order) :] + order[: i % len(order)]:
                 if kind == "emulator":
                     elapsed, c = emulator()
                     connects.add(c)
@@ -535,6 +559,9 @@ resource "ecstpl_template" "t" {{
         if n:
             summary["cpu_per_template_ms"] = (e["cpu"] - summary["ecstpl0"]["cpu"]) / n * 1000
             summary["null_cpu_per_resource_ms"] = (nl["cpu"] - summary["null0"]["cpu"]) / n * 1000
+            summary["floor_cpu_per_resource_ms"] = (summary["floor"]["cpu"] - summary["floor0"]["cpu"]) / n * 1000
+            summary["kept_alive_cpu_per_template_ms"] = (median([c for c, _ in kept]) - summary["ecstpl0"]["cpu"]) / n * 1000
+            summary["kept_alive_connections"] = max(k for _, k in kept)
             summary["wall_per_template_ms"] = (e["wall"] - summary["ecstpl0"]["wall"]) / n * 1000
             summary["null_wall_per_resource_ms"] = (nl["wall"] - summary["null0"]["wall"]) / n * 1000
         log(
@@ -544,9 +571,40 @@ resource "ecstpl_template" "t" {{
             f" | baseline ecstpl0 {secs(summary['ecstpl0']['wall'])} cpu {summary['ecstpl0']['cpu'] * 1000:.1f} ms"
             f" null0 {secs(summary['null0']['wall'])}"
         )
+        if n:
+            summary["call_floor"] = self.call_floor_row(moto.endpoint, f"b{n}-0-template", reps)
         if perf:
             summary["perf"] = self.perf_plan(workspaces["ecstpl"], moto.endpoint)
         return summary
+
+    def call_floor_row(self, endpoint, family, reps, calls=200):
+        """CPU per DescribeTaskDefinition (with tags) made one after another: through ecstpl's
+        adapter on aws-sdk-ecs in its own process, and signed by botocore with http.client and
+        parsed by json in this one, interleaved."""
+        arn = f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/{family}:1"
+        env = self.base_env(endpoint)
+        body = {"taskDefinition": arn, "include": ["TAGS"]}
+        rows = {"ecstpl": [], "botocore": []}
+        for _ in range(reps):
+            done = subprocess.run(
+                [str(self.call_floor), "--endpoint", endpoint, "--task-definition", arn, "--calls", str(calls)],
+                env=env, capture_output=True, text=True, check=True,
+            )
+            figures = json.loads(done.stdout)
+            rows["ecstpl"].append((figures["cpu_ms_per_call"], figures["wall_ms_per_call"]))
+            raw = RawEcs(endpoint)
+            for _ in range(5):
+                raw.call("DescribeTaskDefinition", body)
+            cpu, wall = time.process_time(), time.perf_counter()
+            for _ in range(calls):
+                raw.call("DescribeTaskDefinition", body)
+            rows["botocore"].append(((time.process_time() - cpu) * 1000 / calls, (time.perf_counter() - wall) * 1000 / calls))
+            raw.close()
+        result = {"calls": calls}
+        for kind, samples in rows.items():
+            result[kind] = {"cpu_ms": median([c for c, _ in samples]), "wall_ms": median([w for _, w in samples])}
+        log(f"  one DescribeTaskDefinition: ecstpl {result['ecstpl']} | botocore {result['botocore']}")
+        return result
 
     # -- row d: deploy ------------------------------------------------------------------------
 
@@ -1002,6 +1060,40 @@ echo "$new"
                     f"≤ 0.25 ms: {verdict(main['cpu_per_template_ms'] <= 0.25)}",
                 )
             )
+            rows.append(
+                (
+                    "the same, with the connections to ECS kept alive (through a keep-alive proxy; moto closes every connection, ECS does not)",
+                    f"{main['kept_alive_cpu_per_template_ms']:.3f} ms",
+                    f"{n} DescribeTaskDefinition over {main['kept_alive_connections']} connections; "
+                    f"one connection per call above: {main['cpu_per_template_ms']:.3f} ms",
+                    f"{main['kept_alive_cpu_per_template_ms'] / main['cpu_per_template_ms']:.2f}× one connection per call",
+                    f"≤ 0.25 ms: {verdict(main['kept_alive_cpu_per_template_ms'] <= 0.25)}",
+                )
+            )
+            floor = main["floor_cpu_per_resource_ms"]
+            rows.append(
+                (
+                    "protocol floor: provider CPU per `floor_null` in a plan of as many (ecstpl's plugin layer, no ECS call, no template logic)",
+                    f"{floor:.3f} ms",
+                    f"null provider per `null_resource` (the same resource in Go): {main['null_cpu_per_resource_ms']:.3f} ms",
+                    f"{floor / main['null_cpu_per_resource_ms']:.2f}× null"
+                    if main["null_cpu_per_resource_ms"] > 0
+                    else "—",
+                    f"the template's 0.25 ms would be {0.25 / floor:.1f}× this floor" if floor > 0 else "—",
+                )
+            )
+            call = main.get("call_floor")
+            if call:
+                rows.append(
+                    (
+                        "one ECS call on its own: CPU per DescribeTaskDefinition (with tags), "
+                        f"{call['calls']} one after another (examples/ecs-call-floor.rs: ecstpl's adapter on aws-sdk-ecs)",
+                        f"{call['ecstpl']['cpu_ms']:.3f} ms",
+                        f"botocore's SigV4 + http.client + json, the same calls: {call['botocore']['cpu_ms']:.3f} ms",
+                        f"{call['ecstpl']['cpu_ms'] / call['botocore']['cpu_ms']:.2f}× botocore",
+                        f"with the protocol floor: {floor + call['ecstpl']['cpu_ms']:.3f} ms a template before any template logic",
+                    )
+                )
             rows.append(
                 (
                     "provider peak RSS during that plan",

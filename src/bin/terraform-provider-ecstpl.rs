@@ -25,12 +25,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     ecstpl::plugin::log::init();
-    // One thread: the provider's work is waiting on Terraform and ECS, and worker threads
-    // waking each other cost more than they give (the refresh profile in BENCHMARKS.md).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match server::runtime() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("terraform-provider-ecstpl: could not start the async runtime: {err}");

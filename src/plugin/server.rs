@@ -75,6 +75,15 @@ pub enum ServeError {
 }
 
 /// Serves `provider` until Terraform asks the plugin to shut down.
+/// The runtime a provider process serves on: one thread. A provider's work is waiting on
+/// Terraform and on the APIs it calls, and worker threads waking each other cost more than
+/// they give (the refresh profile in BENCHMARKS.md).
+pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
 pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), ServeError> {
     if !options.debug {
         check_started_by_terraform()?;
