@@ -390,9 +390,10 @@ async fn stop_provider_cancels_an_in_flight_aws_call() {
             Value::from("arn:aws:ecs:us-east-1:123456789012:task-definition/web-template:1"),
         ),
     ]);
+    let sent = value::encode(&state, &state_type).unwrap();
     let read = {
         let mut client = client.clone();
-        let msgpack = value::encode(&state, &state_type).unwrap();
+        let msgpack = sent.clone();
         tokio::spawn(async move {
             let start = Instant::now();
             let response = client
@@ -435,6 +436,8 @@ async fn stop_provider_cancels_an_in_flight_aws_call() {
         "{:?}",
         response.diagnostics
     );
+    // The state stays what Terraform sent, byte for byte.
+    assert_eq!(response.new_state.map(|s| s.msgpack), Some(sent));
 }
 
 /// Other users of the machine cannot reach the plugin's socket: its directory is private.

@@ -357,19 +357,24 @@ impl pb::provider_server::Provider for ProviderService {
                 }));
             }
         };
-        let fallback_state = current_state.clone();
+        // Stopped, the answer is the state as Terraform sent it: its bytes, not a decoded copy.
+        let fallback_state = request.current_state.clone();
         let fallback_private = request.private.clone();
         let read = resource.implementation.read(framework::ReadRequest {
             current_state,
             private: request.private,
         });
-        let result = self
-            .unless_stopped(read, |diagnostics| framework::ReadResponse {
-                new_state: fallback_state,
-                private: fallback_private,
-                diagnostics,
-            })
-            .await;
+        let result = match self.unless_stopped(async { Ok(read.await) }, Err).await {
+            Ok(result) => result,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::read_resource::Response {
+                    new_state: fallback_state,
+                    diagnostics: diagnostics.to_proto(),
+                    private: fallback_private,
+                    ..Default::default()
+                }));
+            }
+        };
         let mut diagnostics = result.diagnostics;
         let new_state = encode(&result.new_state, &resource.ty, &mut diagnostics);
         let new_identity =
@@ -389,11 +394,14 @@ impl pb::provider_server::Provider for ProviderService {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let request = request.into_inner();
         let resource = self.resource(&request.type_name)?;
-        let prior_for_identity =
-            decode(request.prior_state.as_ref(), &resource.ty).unwrap_or(Value::Null);
+        let prior_state = decode(request.prior_state.as_ref(), &resource.ty);
+        let prior_for_identity = match (&prior_state, &resource.identity) {
+            (Ok(prior), Some(_)) => prior.clone(),
+            _ => Value::Null,
+        };
         let decoded = (|| {
             Ok::<_, Diagnostics>(framework::PlanRequest {
-                prior_state: decode(request.prior_state.as_ref(), &resource.ty)?,
+                prior_state: prior_state?,
                 proposed_new_state: decode(request.proposed_new_state.as_ref(), &resource.ty)?,
                 config: decode(request.config.as_ref(), &resource.ty)?,
                 prior_private: request.prior_private.clone(),
