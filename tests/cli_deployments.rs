@@ -180,8 +180,8 @@ fn every_terminal_state_has_its_exit_code_and_says_why() {
     let breaker = deploy(&endpoint, "rolling", "repo:broken", &[]);
     assert_eq!(breaker.code, 4, "{}", breaker.combined());
     assert!(
-        breaker.stdout.contains("ROLLBACK_SUCCESSFUL")
-            && breaker.stdout.contains("circuit breaker"),
+        breaker.stderr.contains("ROLLBACK_SUCCESSFUL")
+            && breaker.stderr.contains("circuit breaker"),
         "{}",
         breaker.combined()
     );
@@ -193,7 +193,7 @@ fn every_terminal_state_has_its_exit_code_and_says_why() {
     let stopped = deploy(&endpoint, "nobreakerrollback", "repo:broken", &[]);
     assert_eq!(stopped.code, 4, "{}", stopped.combined());
     assert!(
-        stopped.stdout.contains("STOPPED") && stopped.stdout.contains("stopped without a rollback"),
+        stopped.stderr.contains("STOPPED") && stopped.stderr.contains("stopped without a rollback"),
         "{}",
         stopped.combined()
     );
@@ -205,7 +205,7 @@ fn every_terminal_state_has_its_exit_code_and_says_why() {
     let alarm = deploy(&endpoint, "bluegreen", "repo:broken", &[]);
     assert_eq!(alarm.code, 4, "{}", alarm.combined());
     assert!(
-        alarm.stdout.contains("alarm api-5xx"),
+        alarm.stderr.contains("alarm api-5xx"),
         "{}",
         alarm.combined()
     );
@@ -216,7 +216,7 @@ fn every_terminal_state_has_its_exit_code_and_says_why() {
     let hook = deploy(&endpoint, "bluegreen", "repo:broken", &[]);
     assert_eq!(hook.code, 4, "{}", hook.combined());
     assert!(
-        hook.stdout.contains("lifecycle hook"),
+        hook.stderr.contains("lifecycle hook"),
         "{}",
         hook.combined()
     );
@@ -225,7 +225,7 @@ fn every_terminal_state_has_its_exit_code_and_says_why() {
     let rollback_failed = deploy(&endpoint, "bluegreen", "repo:broken", &[]);
     assert_eq!(rollback_failed.code, 4, "{}", rollback_failed.combined());
     assert!(
-        rollback_failed.stdout.contains("ROLLBACK_FAILED"),
+        rollback_failed.stderr.contains("ROLLBACK_FAILED"),
         "{}",
         rollback_failed.combined()
     );
@@ -488,12 +488,12 @@ fn continue_rollback_and_rollback_end_a_waiting_deploy_on_the_previous_revision(
     let waited = finished(waiting);
     assert_eq!(waited.code, 4, "{}", waited.combined());
     assert!(
-        waited.stdout.contains("stopped with a rollback"),
+        waited.stderr.contains("stopped with a rollback"),
         "{}",
         waited.combined()
     );
     assert!(
-        waited.stdout.contains("ROLLBACK_SUCCESSFUL"),
+        waited.stderr.contains("ROLLBACK_SUCCESSFUL"),
         "{}",
         waited.combined()
     );
@@ -610,7 +610,10 @@ fn run_exits_with_the_containers_code_and_refuses_an_unknown_container() {
 
     proxy.clear();
     let before = proxy.run_requests().len();
-    let unknown = run(&["--container", "nosuch"], &["true"]);
+    let unknown = run(
+        &["--container", "nosuch", "--image", "app=repo:v9"],
+        &["true"],
+    );
     assert_eq!(unknown.code, 2, "{}", unknown.combined());
     assert!(
         unknown.stderr.contains("no container named \"nosuch\""),
@@ -643,7 +646,7 @@ fn without_the_service_deployments_api_the_services_deployments_are_judged() {
     let failed = deploy(&endpoint, "web", "repo:broken", &[]);
     assert_eq!(failed.code, 4, "{}", failed.combined());
     assert!(
-        failed.stdout.contains("rollout failed") && failed.stdout.contains("circuit breaker"),
+        failed.stderr.contains("rollout failed") && failed.stderr.contains("circuit breaker"),
         "{}",
         failed.combined()
     );

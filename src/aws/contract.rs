@@ -12,5 +12,11 @@ pub const TAG_DEPLOY_FAMILY: &str = "ecstpl:deploy-family";
 pub const TAG_TEMPLATE: &str = "ecstpl:template";
 /// On deployed revisions: comma-separated container names whose image CI set.
 pub const TAG_CI_IMAGES: &str = "ecstpl:ci-images";
+/// Tags ECS allows on one task definition (API_TagResource.html, "Maximum number of tags per
+/// resource: 50").
+pub const MAX_TAGS: usize = 50;
 /// Tag keys users may not set themselves.
 pub const RESERVED_PREFIX: &str = "ecstpl:";
+/// On deployed revisions that carry an overlay: [`crate::taskdef::definition_digest`] of what
+/// was registered, so status and the data source know an overlaid field is not a hand edit.
+pub const TAG_DIGEST: &str = "ecstpl:digest";

@@ -40,6 +40,8 @@ pub struct ServiceDeployment {
     pub linear_step_percent: Option<f64>,
     pub canary_percent: Option<f64>,
     pub target_revision: Option<String>,
+    /// The service revisions the deployment replaces (what ran before it).
+    pub source_revisions: Vec<String>,
     pub requested_tasks: i32,
     pub running_tasks: i32,
     /// Production traffic on the target revision, percent (a snapshot, as ECS says).
@@ -176,6 +178,11 @@ fn from_sdk(deployment: &aws_sdk_ecs::types::ServiceDeployment) -> ServiceDeploy
             .and_then(|c| c.canary_configuration())
             .and_then(|c| c.canary_percent()),
         target_revision: target.and_then(|t| t.arn()).map(str::to_string),
+        source_revisions: deployment
+            .source_service_revisions()
+            .iter()
+            .filter_map(|r| r.arn().map(str::to_string))
+            .collect(),
         requested_tasks: target.map_or(0, |t| t.requested_task_count()),
         running_tasks: target.map_or(0, |t| t.running_task_count()),
         production_traffic: target.and_then(|t| t.requested_production_traffic_weight()),
@@ -397,6 +404,100 @@ impl Ecs {
             }
         }
         Ok(None)
+    }
+
+    /// The task definition the service ran before the deployment that made `live` its
+    /// revision: the source of the newest SUCCESSFUL service deployment whose target runs
+    /// `live`. `Ok(None)` when the history does not tell (the service was created on `live`,
+    /// or its deployments predate the service deployments API).
+    pub async fn ran_before(
+        &self,
+        cluster: &str,
+        service: &str,
+        live: &str,
+    ) -> Result<Option<String>, AwsError> {
+        const OPERATION: &str = "ListServiceDeployments";
+        let mut briefs = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_service_deployments()
+                .cluster(cluster)
+                .service(service)
+                .status(ServiceDeploymentStatus::Successful)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
+            briefs.extend(page.service_deployments().iter().cloned());
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+                _ => break,
+            }
+        }
+        // The order of results is not documented: newest first here.
+        briefs.sort_by(|a, b| {
+            seconds(b.created_at())
+                .unwrap_or_default()
+                .total_cmp(&seconds(a.created_at()).unwrap_or_default())
+        });
+        // DescribeServiceRevisions takes up to 20 ARNs a call.
+        for chunk in briefs.chunks(20) {
+            let targets: Vec<String> = chunk
+                .iter()
+                .filter_map(|b| b.target_service_revision_arn().map(str::to_string))
+                .collect();
+            let runs = self.service_revision_task_definitions(&targets).await?;
+            let Some(brief) = chunk.iter().find(|b| {
+                b.target_service_revision_arn()
+                    .and_then(|arn| runs.get(arn))
+                    .is_some_and(|task_definition| task_definition == live)
+            }) else {
+                continue;
+            };
+            let Some(arn) = brief.service_deployment_arn() else {
+                return Ok(None);
+            };
+            let Some(deployment) = self.describe_service_deployment(arn).await? else {
+                return Ok(None);
+            };
+            let sources = self
+                .service_revision_task_definitions(&deployment.source_revisions)
+                .await?;
+            return Ok(deployment
+                .source_revisions
+                .iter()
+                .find_map(|revision| sources.get(revision))
+                .filter(|task_definition| task_definition.as_str() != live)
+                .cloned());
+        }
+        Ok(None)
+    }
+
+    /// Service revision ARN → the task definition it runs (DescribeServiceRevisions, 20 a call).
+    async fn service_revision_task_definitions(
+        &self,
+        revisions: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, AwsError> {
+        let mut runs = std::collections::HashMap::new();
+        for chunk in revisions.chunks(20) {
+            let output = self
+                .client
+                .describe_service_revisions()
+                .set_service_revision_arns(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|err| AwsError::from_sdk("DescribeServiceRevisions", err))?;
+            for revision in output.service_revisions() {
+                if let (Some(arn), Some(task_definition)) =
+                    (revision.service_revision_arn(), revision.task_definition())
+                {
+                    runs.insert(arn.to_string(), task_definition.to_string());
+                }
+            }
+        }
+        Ok(runs)
     }
 
     /// Stops a deployment in progress with a rollback to the previous revision.

@@ -95,6 +95,20 @@ impl Revision {
     }
 
     /// The container definitions as JSON objects.
+    /// Whether this ACTIVE revision is exactly what `request` (RegisterTaskDefinition input)
+    /// would register: same family, same tags, and a definition ECS means the same way.
+    pub fn is_registration_of(&self, request: &Map<String, Json>) -> bool {
+        let tags = request
+            .get("tags")
+            .and_then(Json::as_array)
+            .map(|tags| tags_from_json(tags))
+            .unwrap_or_default();
+        self.is_active()
+            && request.get("family").and_then(Json::as_str) == Some(self.family())
+            && self.tags == tags
+            && crate::taskdef::task_definitions_equivalent(&self.task_definition, request)
+    }
+
     pub fn containers(&self) -> Vec<Map<String, Json>> {
         self.task_definition
             .get("containerDefinitions")
@@ -266,16 +280,7 @@ impl Ecs {
         let Some(newest) = self.describe_task_definition(family).await? else {
             return Ok(None);
         };
-        let tags = request
-            .get("tags")
-            .and_then(Json::as_array)
-            .map(|tags| tags_from_json(tags))
-            .unwrap_or_default();
-        let same = newest.is_active()
-            && newest.family() == family
-            && newest.tags == tags
-            && crate::taskdef::task_definitions_equivalent(&newest.task_definition, request);
-        Ok(same.then_some(newest))
+        Ok(newest.is_registration_of(request).then_some(newest))
     }
 
     /// The error for a registration retry once ECS has been silent for the whole budget.

@@ -12,6 +12,7 @@ pub(crate) mod settings;
 mod templates;
 
 pub use self::attempts::SILENCE_BUDGET;
+pub use self::contract::MAX_TAGS;
 pub use self::deployments::{Hook, Outcome, RunSettings, ServiceDeployment, Task};
 pub(crate) use self::ecs::tags_from_json;
 pub use self::ecs::{Deployment, Ecs, Revision, RolloutStatus, Service, parse_task_definition_arn};

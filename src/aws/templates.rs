@@ -131,8 +131,20 @@ impl Ecs {
         keep: usize,
         except: &str,
     ) -> Result<Pruned, AwsError> {
+        self.prune_except(family, role, keep, &[except]).await
+    }
+
+    /// [`Ecs::prune`], never touching any of `except` (the live revision and the one a
+    /// rollback returns to, say); they do not count towards `keep`.
+    pub async fn prune_except(
+        &self,
+        family: &str,
+        role: &str,
+        keep: usize,
+        except: &[&str],
+    ) -> Result<Pruned, AwsError> {
         let mut arns = self.list_revisions(family, true).await?;
-        arns.retain(|arn| arn != except);
+        arns.retain(|arn| !except.contains(&arn.as_str()));
         // Newest first; the newest `keep` of ecstpl's own stay.
         arns.reverse();
         let mut pruned = Pruned::default();

@@ -17,6 +17,8 @@ pub use self::report::ExitCode;
 
 const EXIT_CODES: &str = "Exit codes:
   0  success
+  1  with --exit-code: `diff` found changes; `status` found the service not in sync with the
+     latest template, or hand edits
   2  bad input (flags, files, a template or service that is not what the command needs)
   3  AWS error (an ECS call failed after retries)
   4  rollout failed (the deployment ended ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED or STOPPED, or the
@@ -73,7 +75,7 @@ pub enum Command {
     Status(StatusArgs),
     /// Show what `deploy` would change against the live revision.
     #[command(after_help = EXIT_CODES)]
-    Diff(RenderArgs),
+    Diff(DiffArgs),
     /// Roll back: stop a deployment in progress with a rollback, or (with none in progress)
     /// point the service back at the previous deployed revision (or --to) and wait.
     #[command(after_help = EXIT_CODES)]
@@ -127,6 +129,15 @@ pub struct RenderArgs {
     pub overlay: Option<PathBuf>,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Exit with 1 when there are changes (as `git diff --exit-code`), 0 when there are none.
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     Text,
@@ -155,7 +166,8 @@ pub struct WaitArgs {
     /// How long to wait, for the whole command (e.g. 10m, 90s).
     #[arg(long, default_value = "15m", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
-    /// How often to poll while waiting (at least 200ms).
+    /// How often to poll while waiting (at least 200ms: a shorter interval polls every 200ms,
+    /// with a warning).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub poll_interval: Duration,
     /// Output format of the result.
@@ -183,10 +195,16 @@ pub struct DeployArgs {
     pub render: RenderArgs,
     #[command(flatten)]
     pub wait: WaitArgs,
-    /// After a successful deploy, deregister ecstpl's own deploy-family revisions except the
-    /// newest N (and the live one). Nothing is deregistered without this flag.
+    /// After the deployment ends SUCCESSFUL, deregister ecstpl's own deploy-family revisions
+    /// except the newest N, the live one and the one a rollback returns to. Nothing is
+    /// deregistered without this flag; it needs the wait (not with --no-wait).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub prune_keep: Option<usize>,
+    /// Deploy even when every container would run the template's own image (no --image, and
+    /// no image CI deployed before): on a service bootstrapped on the template that is the
+    /// placeholder, so it is refused without this.
+    #[arg(long)]
+    pub allow_template_images: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -198,15 +216,25 @@ pub struct StatusArgs {
     pub template: Option<String>,
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+    /// Exit with 1 when the service is not in sync with the latest template or its live
+    /// revision has hand edits (a CI gate), 0 when it is.
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct RollbackArgs {
     #[command(flatten)]
     pub target: ServiceArgs,
-    /// Revision to go back to: a number in the live revision's family, family:revision or ARN.
+    /// Revision to go back to: a number in the live revision's family, family:revision or ARN
+    /// (default: the revision the service ran before the live one, from ECS's deployment
+    /// history).
     #[arg(long)]
     pub to: Option<String>,
+    /// Go back even to a revision of another family or to a template revision (whose images
+    /// are the template's placeholders); refused without this.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
 }
@@ -274,6 +302,34 @@ pub fn reference() -> String {
     out
 }
 
+/// Flags that cannot work together, found before any call.
+fn check_flags(command: &Command) -> Result<(), String> {
+    if let Command::Deploy(args) = command
+        && args.prune_keep.is_some()
+        && args.wait.no_wait
+    {
+        return Err("--prune-keep cannot be combined with --no-wait: pruning waits for the deployment to end SUCCESSFUL, so the revision a rollback returns to is never deregistered while it may still be needed".into());
+    }
+    let poll = match command {
+        Command::Deploy(args) => Some(args.wait.poll_interval),
+        Command::Rollback(args) => Some(args.wait.poll_interval),
+        Command::Continue(args) => Some(args.wait.poll_interval),
+        Command::Run(args) => Some(args.poll_interval),
+        _ => None,
+    };
+    if let Some(poll) = poll
+        && poll < crate::rollout::follow::POLL_FLOOR
+    {
+        report::err(format!(
+            "ecstpl: warning: --poll-interval {} is under the {} floor; polling every {}",
+            humantime::format_duration(poll),
+            humantime::format_duration(crate::rollout::follow::POLL_FLOOR),
+            humantime::format_duration(crate::rollout::follow::POLL_FLOOR),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
     let settings = crate::aws::Settings {
@@ -283,7 +339,15 @@ pub async fn run(cli: Cli) -> ExitCode {
         max_retries: Some(cli.aws.max_retries),
         ..crate::aws::Settings::default()
     };
-    if let Err(message) = settings.check() {
+    report::set_json_output(match &cli.command {
+        Command::Deploy(args) => args.wait.output == Output::Json,
+        Command::Rollback(args) => args.wait.output == Output::Json,
+        Command::Continue(args) => args.wait.output == Output::Json,
+        Command::Status(args) => args.output == Output::Json,
+        Command::Run(args) => args.output == Output::Json,
+        Command::Render(_) | Command::Diff(_) => false,
+    });
+    if let Err(message) = settings.check().and_then(|()| check_flags(&cli.command)) {
         return report::fail(ExitCode::BadInput, &message);
     }
     let ecs = match crate::aws::Ecs::connect(&settings).await {

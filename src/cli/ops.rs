@@ -1,14 +1,12 @@
 //! The subcommands. Decisions are the domain's (render, images, overlay, drift) and the
 //! adapter's (rollout status); this module sequences the calls and reports.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value as Json, json};
 
 use crate::aws::{self, Ecs, Revision};
-use crate::cli::report::{self, ExitCode, Progress};
+use crate::cli::report::{self, ExitCode, Progress, err, out};
 use crate::cli::{
-    ContinueArgs, DeployArgs, Output, RenderArgs, RollbackArgs, ServiceArgs, StatusArgs,
+    ContinueArgs, DeployArgs, DiffArgs, Output, RenderArgs, RollbackArgs, ServiceArgs, StatusArgs,
 };
 use crate::rollout::follow::{self, Expect, Followed};
 pub(crate) use crate::rollout::{
@@ -17,8 +15,11 @@ pub(crate) use crate::rollout::{
 use crate::taskdef;
 
 /// What `--image` and `--overlay` ask for, checked before any ECS call: bad input is exit 2
-/// without a single call.
-fn render_input(args: &RenderArgs) -> Result<crate::rollout::RenderInput, Failure> {
+/// without a single call. `allow_template_images`: `--allow-template-images`.
+pub(crate) fn render_input(
+    args: &RenderArgs,
+    allow_template_images: bool,
+) -> Result<crate::rollout::RenderInput, Failure> {
     let images = args.image_overrides().map_err(bad)?;
     let overlay = match &args.overlay {
         Some(path) => {
@@ -36,11 +37,16 @@ fn render_input(args: &RenderArgs) -> Result<crate::rollout::RenderInput, Failur
         family: args.family.clone(),
         images,
         overlay,
+        allow_template_images,
     })
 }
 
 pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rendered, Failure> {
-    crate::rollout::render_request(ecs, &render_input(args)?).await
+    let rendered = crate::rollout::render_request(ecs, &render_input(args, true)?).await?;
+    for warning in &rendered.warnings {
+        err(format!("ecstpl: warning: {warning}"));
+    }
+    Ok(rendered)
 }
 
 pub(crate) async fn live(ecs: &Ecs, target: &ServiceArgs) -> Result<Live, Failure> {
@@ -59,8 +65,8 @@ pub(crate) async fn render(ecs: &Ecs, args: &RenderArgs) -> ExitCode {
         async {
             let rendered = render_request(ecs, args).await?;
             let text = serde_json::to_string_pretty(&Json::Object(rendered.request))
-                .map_err(|err| bad(err.to_string()))?;
-            println!("{text}");
+                .map_err(|problem| bad(problem.to_string()))?;
+            out(text);
             Ok(ExitCode::Success)
         }
         .await,
@@ -72,59 +78,44 @@ pub(crate) async fn render(ecs: &Ecs, args: &RenderArgs) -> ExitCode {
 /// definitions that differ only in what ECS rewrites print the same.
 fn comparable_text(definition: &Map<String, Json>) -> String {
     let canonical = Json::Object(taskdef::normalize_task_definition(definition));
-    serde_json::to_string_pretty(&sort_keys(&canonical)).unwrap_or_default()
+    serde_json::to_string_pretty(&taskdef::sort_keys(&canonical)).unwrap_or_default()
 }
 
-fn sort_keys(value: &Json) -> Json {
-    match value {
-        Json::Object(map) => {
-            let sorted: BTreeMap<&String, Json> =
-                map.iter().map(|(k, v)| (k, sort_keys(v))).collect();
-            Json::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-        }
-        Json::Array(items) => Json::Array(items.iter().map(sort_keys).collect()),
-        other => other.clone(),
-    }
-}
-
-pub(crate) async fn diff(ecs: &Ecs, args: &RenderArgs) -> ExitCode {
+pub(crate) async fn diff(ecs: &Ecs, args: &DiffArgs) -> ExitCode {
     finish(
         async {
-            let rendered = render_request(ecs, args).await?;
+            let rendered = render_request(ecs, &args.render).await?;
             let live = comparable_text(&rendered.live.revision.task_definition);
             let next = comparable_text(&rendered.request);
             if taskdef::task_definitions_equivalent(
                 &rendered.live.revision.task_definition,
                 &rendered.request,
             ) {
-                println!(
+                out(format!(
                     "No changes: deploy would register a revision equivalent to {}.",
                     rendered.live.revision.family_revision()
-                );
+                ));
                 return Ok(ExitCode::Success);
             }
             let diff = similar::TextDiff::from_lines(&live, &next);
-            print!(
-                "{}",
-                diff.unified_diff().context_radius(3).header(
-                    &format!("live {}", rendered.live.revision.family_revision()),
-                    &format!("rendered from {}", rendered.template.family_revision())
-                )
+            report::out_text(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(
+                        &format!("live {}", rendered.live.revision.family_revision()),
+                        &format!("rendered from {}", rendered.template.family_revision()),
+                    )
+                    .to_string(),
             );
-            Ok(ExitCode::Success)
+            Ok(if args.exit_code {
+                ExitCode::Differs
+            } else {
+                ExitCode::Success
+            })
         }
         .await,
     )
-}
-
-fn result_line(output: Output, result: &Json) {
-    match output {
-        Output::Json => println!("{result}"),
-        Output::Text => {
-            let line = result["message"].as_str().unwrap_or_default();
-            println!("{line}");
-        }
-    }
 }
 
 /// ecstpl drives deployments of the ECS deployment controller only; what to do otherwise.
@@ -139,30 +130,71 @@ fn deployment_fields(followed: &Followed, started: Option<&str>) -> Json {
     fields
 }
 
+/// What a deploy's result says it did, agreeing with its exit code.
+fn deploy_result(
+    code: ExitCode,
+    already_live: bool,
+    no_wait: bool,
+    followed: &Followed,
+) -> &'static str {
+    match code {
+        ExitCode::Success if already_live && (no_wait || followed.deployment.is_none()) => {
+            "already live"
+        }
+        ExitCode::Success if no_wait => "started",
+        ExitCode::Success if followed.paused() => "paused",
+        ExitCode::Success if !followed.complete => "stable",
+        ExitCode::Success => "deployed",
+        ExitCode::Timeout => "timed out",
+        _ => "failed",
+    }
+}
+
+fn summary_title(result: &str) -> String {
+    let mark = match result {
+        "deployed" | "stable" | "already live" | "rolled back" | "continued" => "✅",
+        "started" => "▶️",
+        "paused" => "⏸️",
+        "timed out" => "⏱️",
+        _ => "❌",
+    };
+    format!("{mark} {result}")
+}
+
 pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
     finish(async {
-        let input = render_input(&args.render)?;
+        let input = render_input(&args.render, args.allow_template_images)?;
         let mut progress = Progress::new();
-        let crate::rollout::Started { rendered, registered, deployment: started, since } =
+        let crate::rollout::Started { rendered, registered, already_live, deployment: started, since } =
             crate::rollout::start(ecs, &input, &mut progress).await?;
         let target = &args.render.target;
         let arn = registered.arn().to_string();
         let followed = if args.wait.no_wait {
-            Followed::new(ExitCode::Success, "not waiting (--no-wait)")
+            Followed::new(ExitCode::Success, if already_live { "already live" } else { "not waiting (--no-wait)" })
+        } else if already_live {
+            // A deploy of this render that did not wait may still be under way: follow it.
+            match ongoing(ecs, target).await? {
+                Some(deployment) => {
+                    follow::follow(ecs, &target.target(), follow::Subject { deployment: Some(deployment.arn), task_definition_arn: &arn, since }, &args.wait.wait(), Expect::Deployed, &mut progress).await?
+                }
+                None => Followed { complete: true, ..Followed::new(ExitCode::Success, "already live") },
+            }
         } else {
-            follow::follow(
- ecs,
- &target.target(), follow::Subject { deployment: started.clone(), task_definition_arn: &arn, since }, &args.wait.wait(), Expect::Deployed, &mut progress).await?
+            follow::follow(ecs, &target.target(), follow::Subject { deployment: started.clone(), task_definition_arn: &arn, since }, &args.wait.wait(), Expect::Deployed, &mut progress).await?
         };
         let code = followed.code;
-        if code == ExitCode::Success
-            && let Some(keep) = args.prune_keep {
-                prune(ecs, &registered, keep).await?;
+        if let Some(keep) = args.prune_keep {
+            if code == ExitCode::Success && followed.complete {
+                prune(ecs, target, &rendered.live, &registered, keep).await?;
+            } else if code == ExitCode::Success {
+                progress.note("not pruned: the deployment has not finished (prune runs after a deployment that ended SUCCESSFUL)");
             }
+        }
         let images = taskdef::images(&registered.task_definition);
         let message = &followed.message;
+        let outcome = deploy_result(code, already_live, args.wait.no_wait, &followed);
         let mut result = json!({
-            "result": if code == ExitCode::Success { "deployed" } else { "failed" },
+            "result": outcome,
             "exit_code": code.code(),
             "message": format!("{}: {message}", registered.family_revision()),
             "cluster": target.cluster, "service": target.service,
@@ -172,17 +204,14 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
             "images": images,
         });
         merge(&mut result, deployment_fields(&followed, started.as_deref()));
-        result_line(args.wait.output, &result);
+        report::result(args.wait.output, &result, code);
         report::step_summary(&format!(
             "### ecstpl deploy: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| revision | `{}` |\n| template | `{}` |\n| images | {} |\n{}| result | {message} |\n",
-            if code == ExitCode::Success { "✅ deployed" } else { "❌ failed" },
+            summary_title(outcome),
             target.cluster, target.service, registered.family_revision(), rendered.template.family_revision(),
             images.iter().map(|(c, i)| format!("`{c}`=`{i}`")).collect::<Vec<_>>().join(", "),
             followed.summary_rows(),
         ));
-        if code != ExitCode::Success {
-            eprintln!("ecstpl: error: {message}");
-        }
         Ok(code)
     }
     .await)
@@ -194,19 +223,30 @@ fn merge(into: &mut Json, fields: Json) {
     }
 }
 
-/// Deregisters ecstpl's own deploy-family revisions beyond the newest `keep` (never the one
-/// just registered, never one without the `ecstpl:role=deployed` tag).
-async fn prune(ecs: &Ecs, registered: &Revision, keep: usize) -> Result<(), Failure> {
+/// Deregisters ecstpl's own deploy-family revisions beyond the newest `keep`: never the live
+/// one, never the one that was live before it nor the one a rollback would return to, never
+/// one without the `ecstpl:role=deployed` tag.
+async fn prune(
+    ecs: &Ecs,
+    target: &ServiceArgs,
+    before: &Live,
+    registered: &Revision,
+    keep: usize,
+) -> Result<(), Failure> {
+    let now = live(ecs, target).await?;
+    let rollback_target = crate::rollout::rollback::ran_before(ecs, &target.target(), &now).await?;
+    let mut protected = vec![registered.arn(), before.revision.arn(), now.revision.arn()];
+    protected.extend(rollback_target.as_deref());
     let pruned = ecs
-        .prune(
+        .prune_except(
             registered.family(),
             aws::contract::ROLE_DEPLOYED,
             keep,
-            registered.arn(),
+            &protected,
         )
         .await?;
     for arn in &pruned.deregistered {
-        eprintln!("pruned {arn}");
+        err(format!("pruned {arn}"));
     }
     if let Some((arn, err)) = pruned.failed.into_iter().next() {
         return Err(Failure(ExitCode::Aws, format!("pruning {arn}: {err}")));
@@ -230,9 +270,10 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let in_sync = latest.as_ref().is_some_and(|latest| aws::in_sync(&live.revision, latest));
         let drift = match (&rendered_from, live.revision.is_template()) {
             (Some(from), false) => match ecs.describe_task_definition(from).await? {
-                Some(template) => taskdef::drift(
-                    &taskdef::render(&template.task_definition, &taskdef::images(&live.revision.task_definition)),
+                Some(template) => taskdef::hand_edits(
+                    &template.task_definition,
                     &live.revision.task_definition,
+                    live.revision.tags.get(aws::contract::TAG_DIGEST).map(String::as_str),
                 ),
                 None => Vec::new(),
             },
@@ -245,8 +286,8 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
             Ok(ongoing) => ongoing,
             Err(err) if err.is_unknown_operation() => None,
             // What is live is known; the deployment in progress is extra information.
-            Err(err) => {
-                eprintln!("ecstpl: warning: could not look up the deployment in progress: {err}");
+            Err(problem) => {
+                err(format!("ecstpl: warning: could not look up the deployment in progress: {problem}"));
                 None
             }
         };
@@ -260,16 +301,18 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
             "deployment": ongoing.as_ref().map(|d| json!({
                 "service_deployment_arn": d.arn, "status": d.status, "strategy": d.strategy,
                 "lifecycle_stage": d.lifecycle_stage,
-                "pause": pause.as_ref().map(|h| json!({"hook_id": h.id, "expires_at": h.expires_at, "timeout_action": h.timeout_action})),
+                "pause": pause.as_ref().map(|h| json!({"hook_id": h.id, "expires_at": h.expires_at.map(follow::rfc3339), "timeout_action": h.timeout_action})),
             })),
         });
+        let differs = !in_sync || !drift.is_empty();
         match args.output {
-            Output::Json => println!("{result}"),
+            Output::Json => out(result),
             Output::Text => {
-                println!("service:          {}/{}", args.target.cluster, args.target.service);
-                println!("live revision:    {}", live.revision.family_revision());
-                println!("rendered from:    {}", rendered_from.as_deref().unwrap_or("(unknown)"));
-                println!("latest template:  {}", latest.as_ref().map_or_else(|| format!("none: {}", latest_problem.as_deref().unwrap_or("unknown")), Revision::family_revision));
+                let line = |text: String| out(text);
+                line(format!("service:          {}/{}", args.target.cluster, args.target.service));
+                line(format!("live revision:    {}", live.revision.family_revision()));
+                line(format!("rendered from:    {}", rendered_from.as_deref().unwrap_or("(unknown)")));
+                line(format!("latest template:  {}", latest.as_ref().map_or_else(|| format!("none: {}", latest_problem.as_deref().unwrap_or("unknown")), Revision::family_revision)));
                 let sync = if in_sync {
                     "yes".to_string()
                 } else if latest.is_some() {
@@ -277,31 +320,34 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
                 } else {
                     "unknown: there is no template to compare with".to_string()
                 };
-                println!("in sync:          {sync}");
-                println!("rollout:          {rollout}");
+                line(format!("in sync:          {sync}"));
+                line(format!("rollout:          {rollout}"));
                 if let Some(deployment) = &ongoing {
-                    println!(
+                    line(format!(
                         "deployment:       {} {} {}{}",
                         deployment.strategy,
                         deployment.status,
                         deployment.lifecycle_stage.as_deref().unwrap_or(""),
                         if deployment.arn.is_empty() { String::new() } else { format!(" ({})", deployment.arn) }
-                    );
+                    ));
                 }
                 if let Some(pause) = &pause {
-                    println!(
+                    line(format!(
                         "paused:           lifecycle hook {}{}; run ecstpl continue (or continue --rollback)",
                         pause.id,
-                        pause.expires_at.map(|t| format!(", expires {}", humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(t.max(0.0))))).unwrap_or_default()
-                    );
+                        pause.expires_at.map(|t| format!(", expires {}", follow::rfc3339(t))).unwrap_or_default()
+                    ));
                 }
                 for (container, image) in &images {
-                    println!("image:            {container} = {image}");
+                    line(format!("image:            {container} = {image}"));
                 }
                 if !drift.is_empty() {
-                    println!("drift (hand edits): {}", drift.join(", "));
+                    line(format!("drift (hand edits): {}", drift.join(", ")));
                 }
             }
+        }
+        if args.exit_code && differs {
+            return Ok(ExitCode::Differs);
         }
         Ok(ExitCode::Success)
     }
@@ -339,7 +385,10 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
                         deployment.arn
                     ));
                 }
-                eprintln!("stopping deployment {} with a rollback", deployment.arn);
+                err(format!(
+                    "stopping deployment {} with a rollback",
+                    deployment.arn
+                ));
                 let followed = if args.wait.no_wait {
                     Followed::new(ExitCode::Success, "not waiting (--no-wait)")
                 } else {
@@ -365,37 +414,8 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
                     &live,
                 ));
             }
-            let family = live.revision.family().to_string();
-            let target_arn = match &args.to {
-                Some(to) => {
-                    let id = if to.chars().all(|c| c.is_ascii_digit()) {
-                        format!("{family}:{to}")
-                    } else {
-                        to.clone()
-                    };
-                    ecs.describe_task_definition(&id)
-                        .await?
-                        .filter(Revision::is_active)
-                        .ok_or_else(|| bad(format!("--to {to}: no ACTIVE revision {id}")))?
-                        .arn()
-                        .to_string()
-                }
-                None => {
-                    let current = live.revision.revision();
-                    ecs.list_revisions(&family, true)
-                        .await?
-                        .into_iter()
-                        .rfind(|arn| {
-                            aws::parse_task_definition_arn(arn).is_some_and(|(_, r)| r < current)
-                        })
-                        .ok_or_else(|| {
-                            bad(format!(
-                                "no ACTIVE revision of {family} older than {}",
-                                live.revision.family_revision()
-                            ))
-                        })?
-                }
-            };
+            let destination = rollback_destination(ecs, args, &live).await?;
+            let target_arn = destination.arn().to_string();
             let since = follow::epoch_now();
             let started = ecs
                 .update_service_task_definition(
@@ -404,7 +424,10 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
                     &target_arn,
                 )
                 .await?;
-            eprintln!("service {} set back to {target_arn}", args.target.service);
+            err(format!(
+                "service {} set back to {target_arn}",
+                args.target.service
+            ));
             report::did(format!(
                 "service {} set back to {target_arn}",
                 args.target.service
@@ -438,6 +461,69 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
     )
 }
 
+/// The revision to go back to: `--to`, else the one the service ran before its live revision
+/// (never merely the previous number: that may be a one-off task's revision that never
+/// served). Another family or a template revision only with `--force`.
+async fn rollback_destination(
+    ecs: &Ecs,
+    args: &RollbackArgs,
+    live: &Live,
+) -> Result<Revision, Failure> {
+    let (id, asked) = match &args.to {
+        Some(to) => {
+            let id = if to.chars().all(|c| c.is_ascii_digit()) {
+                format!("{}:{to}", live.revision.family())
+            } else {
+                to.clone()
+            };
+            (id, format!("--to {to}"))
+        }
+        None => {
+            let before =
+                crate::rollout::rollback::ran_before(ecs, &args.target.target(), live).await?;
+            let id = before.ok_or_else(|| {
+                bad(format!(
+                    "cannot tell which revision service {:?} ran before {}: ECS records no successful deployment of it with a revision before (the service was created on it, or its deployments predate the service deployments history); nothing was changed. Name the revision with --to",
+                    args.target.service,
+                    live.revision.family_revision()
+                ))
+            })?;
+            (
+                id,
+                format!(
+                    "the revision service {:?} ran before {}",
+                    args.target.service,
+                    live.revision.family_revision()
+                ),
+            )
+        }
+    };
+    let destination = ecs
+        .describe_task_definition(&id)
+        .await?
+        .ok_or_else(|| bad(format!("{asked}: there is no task definition {id}")))?;
+    if !destination.is_active() {
+        return Err(bad(format!(
+            "{asked}: {} is INACTIVE (deregistered), and ECS cannot point a service at it; nothing was changed",
+            destination.family_revision()
+        )));
+    }
+    if destination.arn() == live.revision.arn() {
+        return Err(bad(format!(
+            "{asked}: the service already runs {}; nothing was changed",
+            destination.family_revision()
+        )));
+    }
+    if let Some(why) = crate::rollout::rollback::unusual_destination(&live.revision, &destination)
+        && !args.force
+    {
+        return Err(bad(format!(
+            "{asked}: {why}; nothing was changed. Pass --force if that is really what the service should run"
+        )));
+    }
+    Ok(destination)
+}
+
 fn rollback_result(
     args: &RollbackArgs,
     followed: &Followed,
@@ -451,29 +537,28 @@ fn rollback_result(
         || format!("deployment {}", deployment.unwrap_or_default()),
         str::to_string,
     );
+    let outcome = match code {
+        ExitCode::Success if args.wait.no_wait => "started",
+        ExitCode::Success => "rolled back",
+        ExitCode::Timeout => "timed out",
+        _ => "failed",
+    };
     let mut result = json!({
-        "result": if code == ExitCode::Success { "rolled back" } else { "failed" },
+        "result": outcome,
         "exit_code": code.code(),
         "message": format!("{what}: {message}"),
         "task_definition_arn": target_arn,
         "previous_task_definition_arn": live.revision.arn(),
     });
     merge(&mut result, deployment_fields(followed, deployment));
-    result_line(args.wait.output, &result);
+    report::result(args.wait.output, &result, code);
     report::step_summary(&format!(
         "### ecstpl rollback: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| to | `{what}` |\n{}| result | {message} |\n",
-        if code == ExitCode::Success {
-            "✅ rolled back"
-        } else {
-            "❌ failed"
-        },
+        summary_title(outcome),
         args.target.cluster,
         args.target.service,
         followed.summary_rows()
     ));
-    if code != ExitCode::Success {
-        eprintln!("ecstpl: error: {message}");
-    }
     code
 }
 
@@ -505,12 +590,12 @@ pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitC
                 deployment.arn,
                 hook.id
             ));
-            eprintln!(
+            err(format!(
                 "{} deployment {} at lifecycle hook {}",
                 if args.rollback { "rolling back" } else { "continued" },
                 deployment.arn,
                 hook.id
-            );
+            ));
             let expect = if args.rollback { Expect::RolledBack } else { Expect::Deployed };
             let followed = if args.wait.no_wait {
                 Followed::new(ExitCode::Success, "not waiting (--no-wait)")
@@ -520,21 +605,33 @@ pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitC
  &args.target.target(), follow::Subject { deployment: Some(deployment.arn.clone()), task_definition_arn: "", since: follow::epoch_now() }, &args.wait.wait(), expect, &mut Progress::new()).await?
             };
             let code = followed.code;
+            let outcome = match code {
+                ExitCode::Success if args.wait.no_wait => "started",
+                ExitCode::Success if followed.paused() => "paused",
+                ExitCode::Success if args.rollback => "rolled back",
+                ExitCode::Success => "continued",
+                ExitCode::Timeout => "timed out",
+                _ => "failed",
+            };
+            let message = format!("deployment {}: {}", deployment.arn, followed.message);
             let mut result = json!({
-                "result": match (code == ExitCode::Success, args.rollback) {
-                    (true, false) => "continued",
-                    (true, true) => "rolled back",
-                    (false, _) => "failed",
-                },
+                "result": outcome,
                 "exit_code": code.code(),
-                "message": format!("deployment {}: {}", deployment.arn, followed.message),
+                "message": message,
                 "hook_id": hook.id,
             });
             merge(&mut result, deployment_fields(&followed, Some(&deployment.arn)));
-            result_line(args.wait.output, &result);
-            if code != ExitCode::Success {
-                eprintln!("ecstpl: error: {}", followed.message);
-            }
+            report::result(args.wait.output, &result, code);
+            report::step_summary(&format!(
+                "### ecstpl continue: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| hook | `{}` ({}) |\n{}| result | {} |\n",
+                summary_title(outcome),
+                args.target.cluster,
+                args.target.service,
+                hook.id,
+                if args.rollback { "rolled back" } else { "continued" },
+                followed.summary_rows(),
+                followed.message
+            ));
             Ok(code)
         }
         .await,

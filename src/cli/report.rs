@@ -78,16 +78,62 @@ pub(crate) fn unused_registration() -> Option<String> {
 pub(crate) fn left_behind(why: &str) {
     let steps = JOURNAL.lock().map(|j| j.steps.clone()).unwrap_or_default();
     if steps.is_empty() {
-        eprintln!("ecstpl: {why} before changing anything");
+        err(format!("ecstpl: {why} before changing anything"));
     } else {
-        eprintln!("ecstpl: {why}; done so far: {}", steps.join("; "));
+        err(format!("ecstpl: {why}; done so far: {}", steps.join("; ")));
     }
 }
 
-/// Prints an error and returns its exit code.
+/// Results go out as JSON (`--output json`): then an error is a JSON result too.
+static JSON_OUTPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub(crate) fn set_json_output(json: bool) {
+    JSON_OUTPUT.store(json, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn json_output() -> bool {
+    JSON_OUTPUT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A line on stdout. A reader that went away (`ecstpl … | head -1`) is no error: the command
+/// goes on to its end and exits with its own code.
+pub(crate) fn out(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// Text on stdout as it is (no newline added); see [`out`].
+pub(crate) fn out_text(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// A line on stderr; see [`out`].
+pub(crate) fn err(line: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Reports an error that ended the command before it had a result, and returns its exit code:
+/// one line on stderr, and with `--output json` the failed result on stdout.
 pub(crate) fn fail(code: ExitCode, message: &str) -> ExitCode {
-    eprintln!("ecstpl: error: {message}");
+    if json_output() {
+        out(serde_json::json!({"result": "failed", "exit_code": code.code(), "message": message}));
+    }
+    err(format!("ecstpl: error: {message}"));
     code
+}
+
+/// Reports a command's result, once: with `--output json` the JSON on stdout (and a failure's
+/// message on stderr as well, for the log); as text, the message on stdout when it succeeded,
+/// else on stderr as the error.
+pub(crate) fn result(output: crate::cli::Output, result: &serde_json::Value, code: ExitCode) {
+    let message = result["message"].as_str().unwrap_or_default();
+    if output == crate::cli::Output::Json {
+        out(result);
+    } else if code == ExitCode::Success {
+        out(message);
+    }
+    if code != ExitCode::Success && code != ExitCode::Differs {
+        err(format!("ecstpl: error: {message}"));
+    }
 }
 
 /// Progress lines while waiting: rewritten in place on a terminal, one per change otherwise.
@@ -131,7 +177,7 @@ impl Progress {
 
     pub(crate) fn finish(&mut self) {
         if self.tty && !self.last.is_empty() {
-            eprintln!();
+            err("");
         }
     }
 }
@@ -147,6 +193,9 @@ impl crate::rollout::Observer for Progress {
     }
     fn finish_progress(&mut self) {
         self.finish();
+    }
+    fn warning(&mut self, line: &str) {
+        self.note(&format!("ecstpl: warning: {line}"));
     }
     fn registered(&mut self, revision: &crate::aws::Revision) {
         registered(
@@ -175,6 +224,8 @@ pub(crate) fn step_summary(markdown: &str) {
         Ok(mut file) => {
             let _ = writeln!(file, "{markdown}");
         }
-        Err(err) => eprintln!("ecstpl: warning: could not write the step summary: {err}"),
+        Err(problem) => err(format!(
+            "ecstpl: warning: could not write the step summary: {problem}"
+        )),
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 
 use crate::aws::Ecs;
 use crate::cli::ops::{self, Failure, bad, finish};
-use crate::cli::report::{ExitCode, Progress};
+use crate::cli::report::{self, ExitCode, Progress, err, out};
 use crate::cli::{Output, RenderArgs};
 use crate::rollout::follow::POLL_FLOOR;
 
@@ -34,6 +34,11 @@ pub struct RunArgs {
     /// Which revision the task runs.
     #[arg(long, value_enum, default_value_t = RunRevision::Rendered)]
     pub revision: RunRevision,
+    /// Run even when every container would run the template's own image (no --image, and no
+    /// image CI deployed before): on a service bootstrapped on the template that is the
+    /// placeholder, so it is refused without this.
+    #[arg(long)]
+    pub allow_template_images: bool,
     /// Return once the task is started.
     #[arg(long)]
     pub no_wait: bool,
@@ -87,20 +92,23 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
             let target = &args.render.target;
             let (arn, live) = match args.revision {
                 RunRevision::Rendered => {
-                    let rendered = ops::render_request(ecs, &args.render).await?;
+                    let input = ops::render_input(&args.render, args.allow_template_images)?;
+                    let rendered = crate::rollout::render_request(ecs, &input).await?;
+                    crate::rollout::refuse_template_images(&rendered)?;
                     let containers = crate::taskdef::containers(&rendered.request);
                     let container = pick_container(&containers, args.container.as_deref())?;
-                    let registered = ecs.register_task_definition(&rendered.request).await?;
-                    crate::cli::report::registered(
-                        registered.arn(),
-                        format!("registered {}", registered.family_revision()),
-                    );
-                    eprintln!(
-                        "registered {} from template {}",
-                        registered.family_revision(),
-                        rendered.template.family_revision()
-                    );
-                    ((registered.arn().to_string(), container), rendered.live)
+                    let mut progress = Progress::new();
+                    for warning in &rendered.warnings {
+                        crate::rollout::Observer::warning(&mut progress, warning);
+                    }
+                    // The live revision when it is this render; else the deploy family's
+                    // newest when it is (a deploy after this run reuses it the same way).
+                    let revision = if rendered.live.revision.is_registration_of(&rendered.request) {
+                        rendered.live.revision.clone()
+                    } else {
+                        crate::rollout::register_or_reuse(ecs, &rendered, &mut progress).await?.0
+                    };
+                    ((revision.arn().to_string(), container), rendered.live)
                 }
                 RunRevision::Live => {
                     let live = ops::live(ecs, target).await?;
@@ -120,13 +128,13 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
                 )
                 .await?;
             if args.output == Output::Text {
-                println!("{}", task.arn);
+                out(&task.arn);
             }
-            eprintln!("started task {} ({task_definition}, container {container})", task.arn);
-            crate::cli::report::in_use(format!("started task {} (it runs on in ECS)", task.arn));
+            err(format!("started task {} ({task_definition}, container {container})", task.arn));
+            report::in_use(format!("started task {} (it runs on in ECS)", task.arn));
             if args.no_wait {
                 if args.output == Output::Json {
-                    println!("{}", json!({"task_arn": task.arn, "task_definition_arn": task_definition, "container": container, "result": "started"}));
+                    out(json!({"task_arn": task.arn, "task_definition_arn": task_definition, "container": container, "result": "started", "exit_code": 0}));
                 }
                 return Ok(ExitCode::Success);
             }
@@ -164,16 +172,14 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
                 ),
             };
             match args.output {
-                Output::Json => println!(
-                    "{}",
-                    json!({"task_arn": task.arn, "task_definition_arn": task_definition, "container": container,
-                           "exit_code": exit_code, "stop_code": stopped.stop_code, "stopped_reason": stopped.stopped_reason,
-                           "result": if exit_code == Some(0) { "succeeded" } else { "failed" }, "message": message})
-                ),
-                Output::Text => eprintln!("{message}"),
+                Output::Json => out(json!({"task_arn": task.arn, "task_definition_arn": task_definition, "container": container,
+                           "exit_code": code.code(), "container_exit_code": exit_code, "stop_code": stopped.stop_code, "stopped_reason": stopped.stopped_reason,
+                           "result": if exit_code == Some(0) { "succeeded" } else { "failed" }, "message": message})),
+                Output::Text if exit_code.is_some() => err(&message),
+                Output::Text => {}
             }
             if exit_code.is_none() {
-                eprintln!("ecstpl: error: {message}");
+                err(format!("ecstpl: error: {message}"));
             }
             Ok(code)
         }

@@ -104,7 +104,7 @@ pub(crate) fn schema() -> Schema {
                 output(
                     "drift",
                     Type::list(Type::String),
-                    "Paths where the live revision differs from its template revision rendered with the live images: changes made by hand, outside both Terraform and `ecstpl deploy`. Empty when none.",
+                    "Paths where the live revision differs from its template revision rendered with the live images: changes made by hand, outside both Terraform and `ecstpl deploy`. What `ecstpl deploy` registered, an overlay included, is never drift. Empty when none.",
                 ),
             ],
             ..Block::default()
@@ -365,11 +365,11 @@ async fn read(ecs: &Ecs, config: &Value, diagnostics: &mut Diagnostics) -> Optio
         if !is_template {
             match ecs.describe_task_definition(template_arn).await {
                 Ok(Some(template)) => {
-                    let expected = taskdef::render(
+                    let drift = taskdef::hand_edits(
                         &template.task_definition,
-                        &taskdef::images(&live.task_definition),
+                        &live.task_definition,
+                        live.tags.get(aws::contract::TAG_DIGEST).map(String::as_str),
                     );
-                    let drift = taskdef::drift(&expected, &live.task_definition);
                     state.set_attr(
                         "drift",
                         Value::List(drift.into_iter().map(Value::String).collect()),

@@ -175,6 +175,7 @@ impl RolloutAction {
             family: None,
             images: BTreeMap::new(),
             overlay: None,
+            allow_template_images: false,
         };
         let mut observer = Streamed {
             progress,

@@ -39,6 +39,9 @@ pub(crate) struct Followed {
     /// Lifecycle stages in the order seen, with when they were first seen.
     pub stages: Vec<(String, SystemTime)>,
     pub pause: Option<Hook>,
+    /// The deployment ran to its end (SUCCESSFUL; or COMPLETED where the endpoint has no
+    /// service deployments API): only then is the revision before it no longer needed.
+    pub complete: bool,
 }
 
 impl Followed {
@@ -49,7 +52,13 @@ impl Followed {
             deployment: None,
             stages: Vec::new(),
             pause: None,
+            complete: false,
         }
+    }
+
+    /// Following stopped, as asked, at a deployment that waits at a PAUSE hook.
+    pub(crate) fn paused(&self) -> bool {
+        self.code == ExitCode::Success && self.pause.is_some() && !self.complete
     }
 
     /// The result fields `--output json` and the step summary share.
@@ -102,7 +111,7 @@ fn pause_json(hook: &Hook) -> Json {
     })
 }
 
-fn rfc3339(epoch_seconds: f64) -> String {
+pub(crate) fn rfc3339(epoch_seconds: f64) -> String {
     let time = UNIX_EPOCH + Duration::from_secs_f64(epoch_seconds.max(0.0));
     humantime::format_rfc3339_seconds(time).to_string()
 }
@@ -289,6 +298,7 @@ pub(crate) async fn follow(
             code,
             message,
             pause: deployment.pause().cloned(),
+            complete: deployment.outcome() == Outcome::Succeeded,
             deployment: Some(deployment),
             stages,
         };
@@ -411,7 +421,10 @@ async fn fallback(
                 )
             })?;
         let outcome = match service.rollout_of(arn) {
-            RolloutStatus::Completed => Some(Followed::new(ExitCode::Success, "rollout completed")),
+            RolloutStatus::Completed => Some(Followed {
+                complete: true,
+                ..Followed::new(ExitCode::Success, "rollout completed")
+            }),
             RolloutStatus::Failed { reason, primary } => Some(Followed::new(
                 ExitCode::RolloutFailed,
                 format!("rollout failed ({reason}); the service runs {primary}"),

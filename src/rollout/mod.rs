@@ -5,6 +5,7 @@
 //! front end shows goes through an [`Observer`].
 
 pub(crate) mod follow;
+pub(crate) mod rollback;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,6 +19,8 @@ use crate::taskdef;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitCode {
     Success,
+    /// `--exit-code`: the comparison found differences (as `git diff --exit-code`).
+    Differs,
     BadInput,
     Aws,
     RolloutFailed,
@@ -49,6 +52,7 @@ impl ExitCode {
     pub fn code(self) -> u8 {
         match self {
             ExitCode::Success => 0,
+            ExitCode::Differs => 1,
             ExitCode::BadInput => 2,
             ExitCode::Aws => 3,
             ExitCode::RolloutFailed => 4,
@@ -109,6 +113,10 @@ pub trait Observer: Send {
     fn progress(&mut self, line: &str);
     /// The progress line is done.
     fn finish_progress(&mut self) {}
+    /// Something that will register but may not work as meant.
+    fn warning(&mut self, line: &str) {
+        self.line(&format!("warning: {line}"));
+    }
     /// A revision was registered that nothing uses yet.
     fn registered(&mut self, _revision: &Revision) {}
     /// The service now runs (or deploys) `revision`.
@@ -127,6 +135,10 @@ pub struct RenderInput {
     pub images: BTreeMap<String, String>,
     /// An overlay merged by container name, with where it came from (for messages).
     pub overlay: Option<(String, Json)>,
+    /// Roll out even when every container would run the template's own image (a template
+    /// whose images are all meant to run as they are). Without it such a rollout is refused:
+    /// on a service bootstrapped on the template that is the placeholder.
+    pub allow_template_images: bool,
 }
 
 /// The service and the revision it runs.
@@ -188,6 +200,13 @@ pub(crate) struct Rendered {
     pub(crate) live: Live,
     pub(crate) template: Revision,
     pub(crate) request: Map<String, Json>,
+    /// Container → image, when no container gets an image CI chose (`--image`, an image CI
+    /// deployed before, or the overlay): every container would run the template's own image.
+    pub(crate) only_template_images: Option<BTreeMap<String, String>>,
+    /// The caller allows that (see [`RenderInput::allow_template_images`]).
+    pub(crate) allow_template_images: bool,
+    /// Problems that register but may not work (`ecstpl: warning:` lines in the CLI).
+    pub(crate) warnings: Vec<String>,
 }
 
 pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Rendered, Failure> {
@@ -227,6 +246,13 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
         taskdef::apply_overlay(&mut request, overlay)
             .map_err(|err| bad(format!("{source}: {err}")))?;
     }
+    let template_images = taskdef::images(&template.task_definition);
+    let rendered_images = taskdef::images(&request);
+    let only_template_images = (decided.ci_images.is_empty()
+        && rendered_images
+            .iter()
+            .all(|(name, image)| template_images.get(name) == Some(image)))
+    .then_some(rendered_images);
     request.insert("family".into(), Json::from(deploy_family));
     let mut tags = aws::user_tags(&template.tags);
     tags.insert(
@@ -243,6 +269,28 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
             taskdef::ci_images_tag(&decided.ci_images),
         );
     }
+    // What the overlay set is ecstpl's own doing: the digest lets status and the data source
+    // tell it from a hand edit.
+    if input.overlay.is_some() {
+        tags.insert(
+            aws::contract::TAG_DIGEST.into(),
+            taskdef::definition_digest(&request),
+        );
+    }
+    if tags.len() > aws::MAX_TAGS {
+        return Err(bad(format!(
+            "the revision would carry {} tags, over ECS's {} per task definition: the template's {} own tags and {} of ecstpl's; remove tags from the template{}",
+            tags.len(),
+            aws::MAX_TAGS,
+            aws::user_tags(&template.tags).len(),
+            tags.len() - aws::user_tags(&template.tags).len(),
+            if input.overlay.is_some() {
+                " (an overlay adds the ecstpl:digest tag)"
+            } else {
+                ""
+            }
+        )));
+    }
     request.insert(
         "tags".into(),
         Json::Array(
@@ -252,20 +300,70 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
         ),
     );
     let problems = taskdef::validate_task_definition(&request, &[]);
-    for warning in problems.iter().filter(|p| p.warning) {
-        eprintln!("ecstpl: warning: {}: {}", warning.summary, warning.detail);
-    }
     if let Some(problem) = problems.iter().find(|p| !p.warning) {
         return Err(bad(format!(
             "the rendered task definition is invalid: {}: {}",
             problem.summary, problem.detail
         )));
     }
+    let warnings = problems
+        .iter()
+        .filter(|p| p.warning)
+        .map(|p| format!("{}: {}", p.summary, p.detail))
+        .collect();
     Ok(Rendered {
         live,
         template,
         request,
+        only_template_images,
+        allow_template_images: input.allow_template_images,
+        warnings,
     })
+}
+
+/// A rollout where every container would run the template's own image is refused unless
+/// asked for: on a service bootstrapped on the template, that image is the placeholder.
+pub(crate) fn refuse_template_images(rendered: &Rendered) -> Result<(), Failure> {
+    let allowed = rendered.allow_template_images;
+    let Some(images) = rendered.only_template_images.as_ref().filter(|_| !allowed) else {
+        return Ok(());
+    };
+    let images: Vec<String> = images
+        .iter()
+        .map(|(name, image)| format!("{name} = {image}"))
+        .collect();
+    Err(bad(format!(
+        "every container would run the image of template {} ({}): no image was given and {} has none that CI set; nothing was registered. Name the image to deploy, or allow the template's images if they are meant to run as they are",
+        rendered.template.family_revision(),
+        images.join(", "),
+        rendered.live.revision.family_revision()
+    )))
+}
+
+/// The revision to use for what was rendered: the newest of the deploy family when it is
+/// exactly this render (registered by `ecstpl run`, or by a deploy that did not finish), else
+/// a new registration. Returns the revision and whether it was registered now.
+pub(crate) async fn register_or_reuse(
+    ecs: &Ecs,
+    rendered: &Rendered,
+    observer: &mut dyn Observer,
+) -> Result<(Revision, bool), Failure> {
+    if let Some(twin) = ecs.find_twin(&rendered.request).await? {
+        observer.line(&format!(
+            "reusing {}: it is this render of template {}, registered before",
+            twin.family_revision(),
+            rendered.template.family_revision()
+        ));
+        return Ok((twin, false));
+    }
+    let registered = ecs.register_task_definition(&rendered.request).await?;
+    observer.line(&format!(
+        "registered {} from template {}",
+        registered.family_revision(),
+        rendered.template.family_revision()
+    ));
+    observer.registered(&registered);
+    Ok((registered, true))
 }
 
 /// Services whose tasks another controller places are not ecstpl's to deploy.
@@ -283,10 +381,13 @@ pub(crate) fn refuse_other_controllers(service: &Service) -> Result<(), Failure>
     }
 }
 
-/// A rollout started: the revision registered, the service pointed at it.
+/// A rollout started: the revision registered (or reused), the service pointed at it; or
+/// nothing to do, the service already runs this render.
 pub(crate) struct Started {
     pub(crate) rendered: Rendered,
     pub(crate) registered: Revision,
+    /// The service already ran this render: nothing was registered or updated.
+    pub(crate) already_live: bool,
     /// The service deployment UpdateService started, where the endpoint says.
     pub(crate) deployment: Option<String>,
     /// When UpdateService was called (seconds since the epoch), to find the deployment.
@@ -313,13 +414,27 @@ pub(crate) async fn launch(
     observer: &mut dyn Observer,
 ) -> Result<Started, Failure> {
     refuse_other_controllers(&rendered.live.service)?;
-    let registered = ecs.register_task_definition(&rendered.request).await?;
-    observer.line(&format!(
-        "registered {} from template {}",
-        registered.family_revision(),
-        rendered.template.family_revision()
-    ));
-    observer.registered(&registered);
+    refuse_template_images(&rendered)?;
+    for warning in &rendered.warnings {
+        observer.warning(warning);
+    }
+    // A re-run of the same deploy: nothing to register, nothing to update.
+    if rendered.live.revision.is_registration_of(&rendered.request) {
+        observer.line(&format!(
+            "{} is already live: it is this render of template {}; nothing registered, the service not updated",
+            rendered.live.revision.family_revision(),
+            rendered.template.family_revision()
+        ));
+        let registered = rendered.live.revision.clone();
+        return Ok(Started {
+            rendered,
+            registered,
+            already_live: true,
+            deployment: None,
+            since: follow::epoch_now(),
+        });
+    }
+    let (registered, _) = register_or_reuse(ecs, &rendered, observer).await?;
     let since = follow::epoch_now();
     let deployment = ecs
         .update_service_task_definition(&target.cluster, &target.service, registered.arn())
@@ -337,6 +452,7 @@ pub(crate) async fn launch(
     Ok(Started {
         rendered,
         registered,
+        already_live: false,
         deployment,
         since,
     })

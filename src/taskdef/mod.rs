@@ -25,7 +25,10 @@ pub use self::normalize::{
     containers_equivalent, normalize_container, normalize_containers, normalize_task_definition,
 };
 pub(crate) use self::render::containers;
-pub use self::render::{differences, drift, images, render, task_definitions_equivalent};
+pub use self::render::{
+    definition_digest, differences, drift, hand_edits, images, render, sort_keys,
+    task_definitions_equivalent,
+};
 pub use self::size::{normalize_cpu, normalize_memory, validate_fargate_size};
 pub use self::state::{
     containers_for_register, imported_container_definitions, is_absent, without_empty_enums,

@@ -65,6 +65,44 @@ pub fn drift(expected: &Map<String, Json>, live: &Map<String, Json>) -> Vec<Stri
     differences(expected, live, false)
 }
 
+/// A fingerprint of what a definition means to ECS: SHA-256 of its canonical form (the form
+/// [`task_definitions_equivalent`] compares, keys sorted), hex. Equal for two definitions ECS
+/// would store the same way, so a registered revision can be recognised from what ECS returns.
+pub fn definition_digest(definition: &Map<String, Json>) -> String {
+    use sha2::Digest;
+    let canonical = sort_keys(&Json::Object(normalize_task_definition(definition)));
+    let digest = sha2::Sha256::digest(canonical.to_string().as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `value` with the keys of every object in sorted order (for text that only depends on
+/// meaning, not on the order fields came in).
+pub fn sort_keys(value: &Json) -> Json {
+    match value {
+        Json::Object(map) => {
+            let sorted: BTreeMap<&String, Json> =
+                map.iter().map(|(k, v)| (k, sort_keys(v))).collect();
+            Json::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        Json::Array(items) => Json::Array(items.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Hand edits of a deployed revision: where `live` differs from the template rendered with
+/// its images. A revision that carries `digest` (what ecstpl registered, overlay included)
+/// and still means exactly that has none: what ecstpl itself deployed is never drift.
+pub fn hand_edits(
+    template: &Map<String, Json>,
+    live: &Map<String, Json>,
+    digest: Option<&str>,
+) -> Vec<String> {
+    if digest.is_some_and(|digest| digest == definition_digest(live)) {
+        return Vec::new();
+    }
+    drift(&render(template, &images(live)), live)
+}
+
 /// True when ECS would treat both task definitions as the same (images included; family,
 /// tags and read-only fields aside).
 pub fn task_definitions_equivalent(a: &Map<String, Json>, b: &Map<String, Json>) -> bool {
