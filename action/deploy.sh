@@ -97,7 +97,9 @@ fi
 
 prune="$(trim "${INPUT_PRUNE_KEEP:-}")"
 if [ -n "$prune" ]; then
-  if [[ "$prune" =~ ^[0-9]+$ ]]; then args+=(--prune-keep "$((10#$prune))"); else
+  if [ "$stability" = false ]; then
+    invalid prune-keep "pruning runs after the deployment ends SUCCESSFUL, so it needs the wait (wait-for-service-stability is false)"
+  elif [[ "$prune" =~ ^[0-9]+$ ]]; then args+=(--prune-keep "$((10#$prune))"); else
     invalid prune-keep "expected a number of revisions, got '$prune'"
   fi
 fi

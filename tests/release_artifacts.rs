@@ -613,6 +613,16 @@ fn deploy_maps_the_inputs_to_ecstpl_deploy_writes_the_outputs_and_refuses_bad_in
             "input wait-for-service-stability",
         ),
         (
+            vec![
+                ("cluster", "prod"),
+                ("service", "web"),
+                ("image", "app=repo/app:v3"),
+                ("wait-for-service-stability", "false"),
+                ("prune-keep", "2"),
+            ],
+            "input prune-keep",
+        ),
+        (
             vec![("service", "web"), ("image", "app=repo/app:v3")],
             "input cluster",
         ),
