@@ -131,20 +131,21 @@ impl Ecs {
         keep: usize,
         except: &str,
     ) -> Result<Pruned, AwsError> {
-        self.prune_except(family, role, keep, &[except]).await
+        self.prune_except(family, role, keep, except, &[]).await
     }
 
-    /// [`Ecs::prune`], never touching any of `except` (the live revision and the one a
-    /// rollback returns to, say); they do not count towards `keep`.
+    /// [`Ecs::prune`], and never any of `protected` either (the one a rollback returns to,
+    /// say): those count towards `keep` among the newest, and stay when older.
     pub async fn prune_except(
         &self,
         family: &str,
         role: &str,
         keep: usize,
-        except: &[&str],
+        except: &str,
+        protected: &[&str],
     ) -> Result<Pruned, AwsError> {
         let mut arns = self.list_revisions(family, true).await?;
-        arns.retain(|arn| !except.contains(&arn.as_str()));
+        arns.retain(|arn| arn != except);
         // Newest first; the newest `keep` of ecstpl's own stay.
         arns.reverse();
         let mut pruned = Pruned::default();
@@ -164,6 +165,9 @@ impl Ecs {
             }
             if kept < keep {
                 kept += 1;
+                continue;
+            }
+            if protected.contains(&arn.as_str()) {
                 continue;
             }
             match self.deregister_task_definition(&arn).await {

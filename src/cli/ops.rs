@@ -235,13 +235,14 @@ async fn prune(
 ) -> Result<(), Failure> {
     let now = live(ecs, target).await?;
     let rollback_target = crate::rollout::rollback::ran_before(ecs, &target.target(), &now).await?;
-    let mut protected = vec![registered.arn(), before.revision.arn(), now.revision.arn()];
+    let mut protected = vec![before.revision.arn(), now.revision.arn()];
     protected.extend(rollback_target.as_deref());
     let pruned = ecs
         .prune_except(
             registered.family(),
             aws::contract::ROLE_DEPLOYED,
             keep,
+            registered.arn(),
             &protected,
         )
         .await?;
@@ -539,6 +540,7 @@ fn rollback_result(
     );
     let outcome = match code {
         ExitCode::Success if args.wait.no_wait => "started",
+        ExitCode::Success if followed.paused() => "paused",
         ExitCode::Success => "rolled back",
         ExitCode::Timeout => "timed out",
         _ => "failed",
