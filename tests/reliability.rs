@@ -351,7 +351,8 @@ fn an_interrupted_deploy_says_what_it_left_and_takes_back_an_unused_registration
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.deployment_scenario(Scenario::Succeed { steps: 100_000 });
     bootstrap_service(&proxy.endpoint(), "web");
-    for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
+    // Two images: a re-run of the same deploy would find it already live and change nothing.
+    for (signal, code, image) in [("-TERM", 143, "app=repo:v1"), ("-INT", 130, "app=repo:v1b")] {
         let child = ecstpl_command(
             &proxy.endpoint(),
             &[
@@ -361,7 +362,7 @@ fn an_interrupted_deploy_says_what_it_left_and_takes_back_an_unused_registration
                 "--service",
                 "web",
                 "--image",
-                "app=repo:v1",
+                image,
                 "--poll-interval",
                 "100ms",
             ],

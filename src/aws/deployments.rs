@@ -252,6 +252,7 @@ impl AwsError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Task {
     pub arn: String,
+    pub task_definition_arn: Option<String>,
     pub last_status: String,
     pub stop_code: Option<String>,
     pub stopped_reason: Option<String>,
@@ -601,6 +602,87 @@ impl Ecs {
         })
     }
 
+    /// The service's recently stopped tasks (ECS keeps them for a while), described.
+    pub async fn stopped_tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>, AwsError> {
+        let mut arns = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_tasks()
+                .cluster(cluster)
+                .service_name(service)
+                .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|err| AwsError::from_sdk("ListTasks", err))?;
+            arns.extend(page.task_arns().iter().cloned());
+            match page.next_token() {
+                // A hundred tell why as well as all of them.
+                Some(token) if !token.is_empty() && arns.len() < 100 => {
+                    next_token = Some(token.to_string())
+                }
+                _ => break,
+            }
+        }
+        let mut tasks = Vec::new();
+        // DescribeTasks takes up to 100 tasks a call.
+        for chunk in arns.chunks(100) {
+            let output = self
+                .client
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|err| AwsError::from_sdk("DescribeTasks", err))?;
+            tasks.extend(output.tasks().iter().map(task_from_sdk));
+        }
+        Ok(tasks)
+    }
+
+    /// The service's newest deployment, whatever its status.
+    pub async fn newest_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<ServiceDeployment>, AwsError> {
+        let output = self
+            .client
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(service)
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("ListServiceDeployments", err))?;
+        let newest = output
+            .service_deployments()
+            .iter()
+            .max_by(|a, b| {
+                seconds(a.created_at())
+                    .unwrap_or_default()
+                    .total_cmp(&seconds(b.created_at()).unwrap_or_default())
+            })
+            .and_then(|d| d.service_deployment_arn())
+            .map(str::to_string);
+        match newest {
+            Some(arn) => self.describe_service_deployment(&arn).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The task definition a service revision runs.
+    pub async fn service_revision_task_definition(
+        &self,
+        revision: &str,
+    ) -> Result<Option<String>, AwsError> {
+        Ok(self
+            .service_revision_task_definitions(&[revision.to_string()])
+            .await?
+            .remove(revision))
+    }
+
     pub async fn describe_task(&self, cluster: &str, arn: &str) -> Result<Option<Task>, AwsError> {
         let output = self
             .client
@@ -617,6 +699,7 @@ impl Ecs {
 fn task_from_sdk(task: &aws_sdk_ecs::types::Task) -> Task {
     Task {
         arn: task.task_arn().unwrap_or_default().to_string(),
+        task_definition_arn: task.task_definition_arn().map(str::to_string),
         last_status: task.last_status().unwrap_or_default().to_string(),
         stop_code: task.stop_code().map(|c| c.as_str().to_string()),
         stopped_reason: task.stopped_reason().map(str::to_string),
@@ -714,6 +797,7 @@ mod tests {
     fn a_task_that_never_started_has_no_exit_code() {
         let task = Task {
             arn: "t".into(),
+            task_definition_arn: None,
             last_status: "STOPPED".into(),
             stop_code: Some("TaskFailedToStart".into()),
             stopped_reason: Some("CannotPullContainerError: no such image".into()),

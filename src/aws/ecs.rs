@@ -148,6 +148,8 @@ pub struct Service {
     pub current_service_deployment: Option<String>,
     /// How the service places its tasks (for one-off tasks like it).
     pub run_settings: crate::aws::RunSettings,
+    /// The service's events, newest first: (seconds since the epoch, message).
+    pub events: Vec<(f64, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -538,6 +540,16 @@ impl Ecs {
                     failed_tasks: d.failed_tasks(),
                 })
                 .collect(),
+            events: found
+                .events()
+                .iter()
+                .map(|e| {
+                    (
+                        e.created_at().map_or(0.0, |t| t.as_secs_f64()),
+                        e.message().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
         }))
     }
 
@@ -701,6 +713,7 @@ mod rollout_tests {
             deployments,
             current_service_deployment: None,
             run_settings: crate::aws::RunSettings::default(),
+            events: Vec::new(),
         }
     }
 

@@ -204,7 +204,7 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
             "images": images,
         });
         merge(&mut result, deployment_fields(&followed, started.as_deref()));
-        report::result(args.wait.output, &result, code);
+        report::result(args.wait.output, &result, code, &followed.why_lines());
         report::step_summary(&format!(
             "### ecstpl deploy: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| revision | `{}` |\n| template | `{}` |\n| images | {} |\n{}| result | {message} |\n",
             summary_title(outcome),
@@ -283,15 +283,26 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let rollout = live.service.primary().and_then(|d| d.rollout_state.clone()).unwrap_or_else(|| "UNKNOWN".into());
         let images = taskdef::images(&live.revision.task_definition);
         // The deployment in progress, where the endpoint has the service deployments API.
-        let ongoing = match ecs.ongoing_deployment(&args.target.cluster, &args.target.service).await {
-            Ok(ongoing) => ongoing,
+        let newest = match ecs.newest_deployment(&args.target.cluster, &args.target.service).await {
+            Ok(newest) => newest,
             Err(err) if err.is_unknown_operation() => None,
-            // What is live is known; the deployment in progress is extra information.
+            // What is live is known; the deployments are extra information.
             Err(problem) => {
-                err(format!("ecstpl: warning: could not look up the deployment in progress: {problem}"));
+                err(format!("ecstpl: warning: could not look up the service's deployments: {problem}"));
                 None
             }
         };
+        let (ongoing, failed) = match newest {
+            Some(d) if !d.is_terminal() => (Some(d), None),
+            Some(d) if matches!(d.outcome(), aws::Outcome::Failed { .. }) => (None, Some(d)),
+            _ => (None, None),
+        };
+        // The last deployment failed: why, in ECS's words.
+        let why = match &failed {
+            Some(deployment) => crate::rollout::explain::of_deployment(ecs, &args.target.target(), deployment).await,
+            None => None,
+        };
+        let why_lines = why.as_ref().map(crate::rollout::explain::Explanation::lines).unwrap_or_default();
         let pause = ongoing.as_ref().and_then(|d| d.pause().cloned());
         let result = json!({
             "cluster": args.target.cluster, "service": args.target.service,
@@ -303,6 +314,10 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
                 "service_deployment_arn": d.arn, "status": d.status, "strategy": d.strategy,
                 "lifecycle_stage": d.lifecycle_stage,
                 "pause": pause.as_ref().map(|h| json!({"hook_id": h.id, "expires_at": h.expires_at.map(follow::rfc3339), "timeout_action": h.timeout_action})),
+            })),
+            "failed_deployment": failed.as_ref().map(|d| json!({
+                "service_deployment_arn": d.arn, "status": d.status, "cause": d.cause(),
+                "why": why.as_ref().map(crate::rollout::explain::Explanation::json),
             })),
         });
         let differs = !in_sync || !drift.is_empty();
@@ -331,6 +346,17 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
                         deployment.lifecycle_stage.as_deref().unwrap_or(""),
                         if deployment.arn.is_empty() { String::new() } else { format!(" ({})", deployment.arn) }
                     ));
+                }
+                if let Some(deployment) = &failed {
+                    line(format!(
+                        "last deployment:  {} {}: {}",
+                        deployment.status,
+                        deployment.arn,
+                        deployment.cause()
+                    ));
+                    for why in &why_lines {
+                        line(format!("                  {why}"));
+                    }
                 }
                 if let Some(pause) = &pause {
                     line(format!(
@@ -553,7 +579,7 @@ fn rollback_result(
         "previous_task_definition_arn": live.revision.arn(),
     });
     merge(&mut result, deployment_fields(followed, deployment));
-    report::result(args.wait.output, &result, code);
+    report::result(args.wait.output, &result, code, &followed.why_lines());
     report::step_summary(&format!(
         "### ecstpl rollback: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| to | `{what}` |\n{}| result | {message} |\n",
         summary_title(outcome),
@@ -623,7 +649,7 @@ pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitC
                 "hook_id": hook.id,
             });
             merge(&mut result, deployment_fields(&followed, Some(&deployment.arn)));
-            report::result(args.wait.output, &result, code);
+            report::result(args.wait.output, &result, code, &followed.why_lines());
             report::step_summary(&format!(
                 "### ecstpl continue: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| hook | `{}` ({}) |\n{}| result | {} |\n",
                 summary_title(outcome),

@@ -123,8 +123,13 @@ pub(crate) fn fail(code: ExitCode, message: &str) -> ExitCode {
 
 /// Reports a command's result, once: with `--output json` the JSON on stdout (and a failure's
 /// message on stderr as well, for the log); as text, the message on stdout when it succeeded,
-/// else on stderr as the error.
-pub(crate) fn result(output: crate::cli::Output, result: &serde_json::Value, code: ExitCode) {
+/// else on stderr as the error, followed by why (`why`: a line each, from ECS).
+pub(crate) fn result(
+    output: crate::cli::Output,
+    result: &serde_json::Value,
+    code: ExitCode,
+    why: &[String],
+) {
     let message = result["message"].as_str().unwrap_or_default();
     if output == crate::cli::Output::Json {
         out(result);
@@ -133,6 +138,9 @@ pub(crate) fn result(output: crate::cli::Output, result: &serde_json::Value, cod
     }
     if code != ExitCode::Success && code != ExitCode::Differs {
         err(format!("ecstpl: error: {message}"));
+        for line in why {
+            err(format!("  {line}"));
+        }
     }
 }
 

@@ -222,7 +222,8 @@ impl RolloutAction {
                 "Rollout failed",
                 format!(
                     "{revision} on service {}: {}",
-                    target.service, followed.message
+                    target.service,
+                    followed.explained()
                 ),
             )),
         }

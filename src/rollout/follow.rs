@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value as Json, json};
 
 use crate::aws::{Ecs, Hook, Outcome, RolloutStatus, ServiceDeployment};
+use crate::rollout::explain::{self, Explanation};
 use crate::rollout::{ExitCode, Failure, Observer, Target, Wait, WaitUntil};
 
 /// The shortest time between two polls, whatever the poll interval says.
@@ -42,6 +43,8 @@ pub(crate) struct Followed {
     /// The deployment ran to its end (SUCCESSFUL; or COMPLETED where the endpoint has no
     /// service deployments API): only then is the revision before it no longer needed.
     pub complete: bool,
+    /// Why it failed, as ECS says (its stopped tasks, the service's events).
+    pub why: Option<Explanation>,
 }
 
 impl Followed {
@@ -53,7 +56,26 @@ impl Followed {
             stages: Vec::new(),
             pause: None,
             complete: false,
+            why: None,
         }
+    }
+
+    /// Why it failed, one line a reason (empty when ECS said nothing more).
+    pub(crate) fn why_lines(&self) -> Vec<String> {
+        self.why
+            .as_ref()
+            .map(Explanation::lines)
+            .unwrap_or_default()
+    }
+
+    /// The message with why it failed, for a front end that has one text to show.
+    pub(crate) fn explained(&self) -> String {
+        let mut text = self.message.clone();
+        for line in self.why_lines() {
+            text.push_str("\n  ");
+            text.push_str(&line);
+        }
+        text
     }
 
     /// Following stopped, as asked, at a deployment that waits at a PAUSE hook.
@@ -72,6 +94,7 @@ impl Followed {
                 "seen_at": humantime::format_rfc3339_seconds(*at).to_string(),
             })).collect::<Vec<_>>(),
             "pause": self.pause.as_ref().map(pause_json),
+            "why": self.why.as_ref().map(Explanation::json),
         })
     }
 
@@ -98,6 +121,11 @@ impl Followed {
                 pause.id,
                 expiry(pause)
             ));
+        }
+        let why = self.why_lines();
+        if !why.is_empty() {
+            let cells: Vec<String> = why.iter().map(|l| l.replace('|', "\\|")).collect();
+            rows.push_str(&format!("| why | {} |\n", cells.join("<br>")));
         }
         rows
     }
@@ -301,6 +329,7 @@ pub(crate) async fn follow(
             complete: deployment.outcome() == Outcome::Succeeded,
             deployment: Some(deployment),
             stages,
+            why: None,
         };
         let outcome = deployment.outcome();
         let finished = match (expect, &outcome) {
@@ -328,7 +357,15 @@ pub(crate) async fn follow(
         };
         if let Some((code, message)) = finished {
             observer.finish_progress();
-            return Ok(done(code, message, deployment, stages));
+            let why = if code == ExitCode::Success {
+                None
+            } else {
+                explain_deployment(ecs, target, task_definition_arn, &deployment, since).await
+            };
+            return Ok(Followed {
+                why,
+                ..done(code, message, deployment, stages)
+            });
         }
         if let Some(hook) = &pause {
             if wait.until == WaitUntil::Paused && expect == Expect::Deployed {
@@ -371,15 +408,24 @@ pub(crate) async fn follow(
                 Some(hook) => format!(" (paused: lifecycle hook {}{})", hook.id, expiry(hook)),
                 None => format!(" ({})", progress_line(&deployment, stage_since)),
             };
-            return Ok(done(
-                ExitCode::Timeout,
-                format!(
-                    "deployment {arn} did not finish within {}{state}",
-                    humantime::format_duration(wait.timeout)
-                ),
-                deployment,
-                stages,
-            ));
+            let why = match &pause {
+                Some(_) => None,
+                None => {
+                    explain_deployment(ecs, target, task_definition_arn, &deployment, since).await
+                }
+            };
+            return Ok(Followed {
+                why,
+                ..done(
+                    ExitCode::Timeout,
+                    format!(
+                        "deployment {arn} did not finish within {}{state}",
+                        humantime::format_duration(wait.timeout)
+                    ),
+                    deployment,
+                    stages,
+                )
+            });
         }
         tokio::time::sleep(
             delay
@@ -388,6 +434,23 @@ pub(crate) async fn follow(
         )
         .await;
     }
+}
+
+/// Why a deployment of `task_definition_arn` (or, when that is not known, of the deployment's
+/// target revision) failed; None when ECS says nothing more.
+async fn explain_deployment(
+    ecs: &Ecs,
+    target: &Target,
+    task_definition_arn: &str,
+    deployment: &ServiceDeployment,
+    since: f64,
+) -> Option<Explanation> {
+    if task_definition_arn.is_empty() {
+        return explain::of_deployment(ecs, target, deployment).await;
+    }
+    let since = deployment.created_at.unwrap_or(since);
+    let why = explain::why(ecs, target, task_definition_arn, since).await;
+    (!why.is_empty()).then_some(why)
 }
 
 fn cause_sentence(status: &str, cause: &str) -> String {
@@ -410,6 +473,7 @@ async fn fallback(
     observer: &mut dyn Observer,
 ) -> Result<Followed, Failure> {
     let delay = wait.poll_interval.max(POLL_FLOOR);
+    let started = epoch_now();
     loop {
         let service = ecs
             .describe_service(&target.cluster, &target.service)
@@ -455,8 +519,12 @@ async fn fallback(
                 }
             }
         };
-        if let Some(outcome) = outcome {
+        if let Some(mut outcome) = outcome {
             observer.finish_progress();
+            if outcome.code != ExitCode::Success {
+                let why = explain::why(ecs, target, arn, started).await;
+                outcome.why = (!why.is_empty()).then_some(why);
+            }
             return Ok(outcome);
         }
         if Instant::now() >= deadline {

@@ -4,6 +4,7 @@
 //! the service at it and follow the deployment as ECS reports it. No printing here: what the
 //! front end shows goes through an [`Observer`].
 
+pub(crate) mod explain;
 pub(crate) mod follow;
 pub(crate) mod rollback;
 

@@ -33,6 +33,17 @@
 //!   started has `stopCode: TaskFailedToStart`, the cause in `stoppedReason` and no `exitCode`
 //!   (API_Task.html, stopped-task-error-codes.html).
 //!
+//! - Why tasks stopped (stopped-task-error-codes.html, API_ListTasks.html, API_Task.html): a
+//!   failing deployment's tasks stop with `stopCode: TaskFailedToStart` and a `stoppedReason`
+//!   such as `CannotPullContainerError: …` (their containers carry the same `reason`), or with
+//!   `EssentialContainerExited` and an `exitCode`; `startedBy` is the deployment's `ecs-svc/…`
+//!   id and `group` is `service:NAME`. `ListTasks {cluster, serviceName, desiredStatus:
+//!   STOPPED}` lists a service's recently stopped tasks.
+//! - Service events (service-event-messages.html): `DescribeServices` returns `events[]`, newest
+//!   first, `{id, createdAt, message}`; a deployment the circuit breaker fails adds
+//!   "(service NAME) (deployment ecs-svc/ID) deployment failed: tasks failed to start.", and
+//!   its rollback "(service NAME) rolling back to deployment ecs-svc/ID.".
+//!
 //! Time is compressed: every observation of a deployment (DescribeServiceDeployments, or
 //! DescribeServices of its service) moves it one step.
 
@@ -133,6 +144,8 @@ struct Service {
     current_revision: Option<String>,
     deployments: Vec<String>,
     desired: i64,
+    /// Service events, oldest first: (createdAt, message).
+    events: Vec<(f64, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +157,9 @@ struct Task {
     outcome: TaskOutcome,
     observations: u32,
     created_at: f64,
+    /// `service:NAME` for a service's task.
+    group: Option<String>,
+    started_by: Option<String>,
 }
 
 /// The simulated ECS deployment machinery.
@@ -161,6 +177,8 @@ pub struct Simulator {
     next_id: u64,
     /// Every RunTask request received.
     pub run_requests: Vec<Value>,
+    /// Why the tasks of a deployment that fails to start stop, one entry a task.
+    pub failing_tasks: Vec<TaskOutcome>,
 }
 
 fn now() -> f64 {
@@ -190,6 +208,12 @@ impl Simulator {
             tasks: HashMap::new(),
             next_id: 0,
             run_requests: Vec::new(),
+            failing_tasks: vec![
+                TaskOutcome::FailToStart(
+                    "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/repo/app:broken: not found",
+                );
+                3
+            ],
         }
     }
 
@@ -292,6 +316,7 @@ impl Simulator {
                 current_revision: Some(revision),
                 deployments: Vec::new(),
                 desired: service["desiredCount"].as_i64().unwrap_or(1),
+                events: Vec::new(),
             },
         );
     }
@@ -374,8 +399,85 @@ impl Simulator {
         }
     }
 
+    /// The tasks of `deployment` that never started, and the service events that say so.
+    fn tasks_failed_to_start(&mut self, deployment: &Deployment) {
+        let task_definition = self.task_definition_of(&deployment.target_revision);
+        let started_by = format!(
+            "ecs-svc/{}",
+            deployment.arn.rsplit('/').next().unwrap_or_default()
+        );
+        let cluster = self
+            .services
+            .get(&deployment.service)
+            .map(|s| {
+                s.cluster_arn
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("default")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "default".into());
+        for outcome in self.failing_tasks.clone() {
+            let id = self.id();
+            let arn = format!("arn:aws:ecs:us-east-1:123456789012:task/{cluster}/{id:032x}");
+            self.tasks.insert(
+                arn.clone(),
+                Task {
+                    arn,
+                    cluster: cluster.clone(),
+                    task_definition: task_definition.clone(),
+                    containers: vec![("app".into(), None)],
+                    outcome,
+                    // Seen stopped at once.
+                    observations: 3,
+                    created_at: now(),
+                    group: Some(format!("service:{}", deployment.service)),
+                    started_by: Some(started_by.clone()),
+                },
+            );
+        }
+        if let Some(service) = self.services.get_mut(&deployment.service) {
+            service.events.push((
+                now(),
+                format!(
+                    "(service {}) (deployment {started_by}) deployment failed: tasks failed to start.",
+                    deployment.service
+                ),
+            ));
+            service.events.push((
+                now(),
+                format!(
+                    "(service {}) rolling back to deployment {}.",
+                    deployment.service,
+                    deployment
+                        .source_revision
+                        .as_deref()
+                        .and_then(|r| r.rsplit('/').next())
+                        .map(|id| format!("ecs-svc/{id}"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+    }
+
     /// One observation of a deployment: it moves one step.
     fn advance(&mut self, arn: &str) {
+        let breaker_before = self
+            .deployments
+            .get(arn)
+            .is_some_and(|d| d.circuit_breaker == "TRIGGERED");
+        self.step(arn);
+        // The circuit breaker counts tasks that failed: they are there to be listed.
+        if let Some(deployment) = self.deployments.get(arn)
+            && deployment.circuit_breaker == "TRIGGERED"
+            && !breaker_before
+        {
+            let failed = deployment.clone();
+            self.tasks_failed_to_start(&failed);
+        }
+    }
+
+    fn step(&mut self, arn: &str) {
         let Some(deployment) = self.deployments.get_mut(arn) else {
             return;
         };
@@ -657,6 +759,15 @@ impl Simulator {
         }
         service["taskDefinition"] = json!(task_definition);
         service["deployments"] = Value::Array(deployments);
+        if let Some(record) = self.services.get(&name) {
+            service["events"] = record
+                .events
+                .iter()
+                .rev()
+                .enumerate()
+                .map(|(i, (at, message))| json!({"id": format!("event-{i}"), "createdAt": at, "message": message}))
+                .collect();
+        }
         if self.api_available
             && let Some(latest) = self.latest_of(&name)
         {
@@ -913,10 +1024,28 @@ impl Simulator {
                     outcome: self.task_outcome.clone(),
                     observations: 0,
                     created_at: now(),
+                    group: request["group"].as_str().map(str::to_string),
+                    started_by: request["startedBy"].as_str().map(str::to_string),
                 };
                 let described = task_json(&task);
                 self.tasks.insert(arn, task);
                 (200, json!({"tasks": [described], "failures": []}))
+            }
+            "ListTasks" => {
+                let service = request["serviceName"].as_str().map(service_name);
+                let desired = request["desiredStatus"].as_str().unwrap_or("RUNNING");
+                let arns: Vec<&String> = self
+                    .tasks
+                    .values()
+                    .filter(|t| {
+                        service.as_ref().is_none_or(|name| {
+                            t.group.as_deref() == Some(format!("service:{name}").as_str())
+                        })
+                    })
+                    .filter(|t| (desired == "STOPPED") == (t.observations >= 3))
+                    .map(|t| &t.arn)
+                    .collect();
+                (200, json!({"taskArns": arns}))
             }
             "DescribeTasks" => {
                 let ids: Vec<String> = request["tasks"]
@@ -991,6 +1120,12 @@ fn task_json(task: &Task) -> Value {
         "createdAt": task.created_at,
         "containers": containers,
     });
+    if let Some(group) = &task.group {
+        value["group"] = json!(group);
+    }
+    if let Some(started_by) = &task.started_by {
+        value["startedBy"] = json!(started_by);
+    }
     if status == "STOPPED" {
         let object = value.as_object_mut().expect("an object");
         object.insert("stoppedAt".into(), json!(now()));

@@ -415,6 +415,16 @@ impl RecordingProxy {
             .task_outcome = outcome;
     }
 
+    /// The tasks of a deployment that fails to start from now on stop as these say, one a
+    /// task (the default: three that cannot pull their image).
+    pub fn failing_tasks(&self, outcomes: Vec<TaskOutcome>) {
+        let mut state = self.state.lock().expect("proxy state");
+        state
+            .deployments
+            .get_or_insert_with(|| Simulator::new(Scenario::Succeed { steps: 1 }))
+            .failing_tasks = outcomes;
+    }
+
     /// Every RunTask request the simulator received.
     pub fn run_requests(&self) -> Vec<serde_json::Value> {
         let state = self.state.lock().expect("proxy state");
