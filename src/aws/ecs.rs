@@ -17,6 +17,8 @@ pub struct Ecs {
     max_attempts: u32,
     /// Whether ECS has gone silent (registration asks it before its own retries).
     pub(super) watch: Option<crate::aws::attempts::AttemptWatch>,
+    /// The settings the client was built with, for the other services `verify` asks.
+    pub(super) sdk_config: Option<aws_types::SdkConfig>,
 }
 
 /// A registered task definition revision: the ECS API's JSON plus its tags.
@@ -206,6 +208,7 @@ impl Ecs {
             client,
             max_attempts: max_attempts.max(1),
             watch: None,
+            sdk_config: None,
         }
     }
 

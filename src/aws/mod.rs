@@ -10,6 +10,7 @@ mod error;
 mod raw;
 pub(crate) mod settings;
 mod templates;
+mod verify;
 
 pub use self::attempts::SILENCE_BUDGET;
 pub use self::contract::MAX_TAGS;
@@ -21,3 +22,4 @@ pub use self::settings::{
     AssumeRole, SettingProblem, Settings, check_endpoint, check_region, check_role_arn,
 };
 pub use self::templates::{Pruned, TemplateStatus, in_sync, user_tags};
+pub use self::verify::{Check, Verifier};

@@ -247,6 +247,7 @@ impl Ecs {
             retries.saturating_add(1),
         );
         ecs.watch = Some(watch);
+        ecs.sdk_config = Some(config);
         Ok(ecs)
     }
 }

@@ -76,6 +76,11 @@ pub enum Command {
     /// Show what `deploy` would change against the live revision.
     #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
+    /// Check what the revision `deploy` would register needs at run time, registering
+    /// nothing: its roles (and that ECS tasks may assume them), ECR images, SSM parameters and
+    /// Secrets Manager secrets, and awslogs log groups.
+    #[command(after_help = EXIT_CODES)]
+    Verify(VerifyArgs),
     /// Roll back: stop a deployment in progress with a rollback, or (with none in progress)
     /// point the service back at the previous deployed revision (or --to) and wait.
     #[command(after_help = EXIT_CODES)]
@@ -136,6 +141,27 @@ pub struct DiffArgs {
     /// Exit with 1 when there are changes (as `git diff --exit-code`), 0 when there are none.
     #[arg(long)]
     pub exit_code: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// A check the credentials may not make (AccessDenied) fails too, instead of being
+    /// reported as not checked.
+    #[arg(long)]
+    pub strict: bool,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+/// How `deploy --verify` treats a check the credentials may not make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerifyMode {
+    /// Not checked is reported, and the deploy goes on.
+    On,
+    /// Not checked fails the deploy, as a missing thing does.
+    Strict,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -205,6 +231,11 @@ pub struct DeployArgs {
     /// placeholder, so it is refused without this.
     #[arg(long)]
     pub allow_template_images: bool,
+    /// Before registering, check what the revision needs at run time, as `ecstpl verify`
+    /// does; anything missing stops the deploy (exit 2) with nothing registered.
+    /// `--verify strict`: a check the credentials may not make stops it too.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "on", value_name = "MODE")]
+    pub verify: Option<VerifyMode>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -345,6 +376,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Continue(args) => args.wait.output == Output::Json,
         Command::Status(args) => args.output == Output::Json,
         Command::Run(args) => args.output == Output::Json,
+        Command::Verify(args) => args.output == Output::Json,
         Command::Render(_) | Command::Diff(_) => false,
     });
     if let Err(message) = settings.check().and_then(|()| check_flags(&cli.command)) {
@@ -366,6 +398,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         match cli.command {
             Command::Render(args) => ops::render(&ecs, &args).await,
             Command::Diff(args) => ops::diff(&ecs, &args).await,
+            Command::Verify(args) => ops::verify(&ecs, &args).await,
             Command::Deploy(args) => ops::deploy(&ecs, &args).await,
             Command::Status(args) => ops::status(&ecs, &args).await,
             Command::Rollback(args) => ops::rollback(&ecs, &args).await,

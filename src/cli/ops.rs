@@ -7,8 +7,10 @@ use crate::aws::{self, Ecs, Revision};
 use crate::cli::report::{self, ExitCode, Progress, err, out};
 use crate::cli::{
     ContinueArgs, DeployArgs, DiffArgs, Output, RenderArgs, RollbackArgs, ServiceArgs, StatusArgs,
+    VerifyArgs, VerifyMode,
 };
 use crate::rollout::follow::{self, Expect, Followed};
+use crate::rollout::verify::Finding;
 pub(crate) use crate::rollout::{
     Failure, Live, Rendered, bad, latest_template, refuse_other_controllers, template_family,
 };
@@ -161,12 +163,93 @@ fn summary_title(result: &str) -> String {
     format!("{mark} {result}")
 }
 
+/// The findings of checking what `definition` needs at run time, and the failure when
+/// anything is missing (or, `strict`, not checked).
+async fn verified(
+    ecs: &Ecs,
+    definition: &Map<String, Json>,
+    strict: bool,
+) -> Result<(Vec<Finding>, Option<Failure>), Failure> {
+    let verifier = ecs.verifier().ok_or_else(|| {
+        Failure(
+            ExitCode::Aws,
+            "verification needs the AWS settings of a connected client".into(),
+        )
+    })?;
+    let findings = crate::rollout::verify::verify(&verifier, definition).await?;
+    let failing = crate::rollout::verify::failures(&findings, strict);
+    let failure = (!failing.is_empty()).then(|| {
+        let lines: Vec<String> = failing.iter().map(|f| f.line()).collect();
+        bad(format!(
+            "{} of {} run-time references {}; nothing was registered:\n  {}",
+            failing.len(),
+            findings.len(),
+            if strict {
+                "are missing or could not be checked"
+            } else {
+                "are missing"
+            },
+            lines.join("\n  ")
+        ))
+    });
+    Ok((findings, failure))
+}
+
+pub(crate) async fn verify(ecs: &Ecs, args: &VerifyArgs) -> ExitCode {
+    finish(
+        async {
+            let rendered = render_request(ecs, &args.render).await?;
+            let (findings, failure) = verified(ecs, &rendered.request, args.strict).await?;
+            let code = failure.as_ref().map_or(ExitCode::Success, |f| f.0);
+            let count = |status: fn(&aws::Check) -> bool| {
+                findings.iter().filter(|f| status(&f.check)).count()
+            };
+            let message = format!(
+                "{} references: {} found, {} missing, {} not checked",
+                findings.len(),
+                count(|c| matches!(c, aws::Check::Found(_))),
+                count(|c| matches!(c, aws::Check::Missing(_))),
+                count(|c| matches!(c, aws::Check::NotChecked(_))),
+            );
+            match args.output {
+                Output::Json => out(json!({
+                    "result": if code == ExitCode::Success { "verified" } else { "failed" },
+                    "exit_code": code.code(),
+                    "message": message,
+                    "findings": findings.iter().map(Finding::json).collect::<Vec<_>>(),
+                })),
+                Output::Text => {
+                    for finding in &findings {
+                        out(finding.line());
+                    }
+                    out(&message);
+                }
+            }
+            if let Some(Failure(_, why)) = &failure {
+                err(format!("ecstpl: error: {why}"));
+            }
+            Ok(code)
+        }
+        .await,
+    )
+}
+
 pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
     finish(async {
         let input = render_input(&args.render, args.allow_template_images)?;
         let mut progress = Progress::new();
+        let rendered = crate::rollout::render_request(ecs, &input).await?;
+        if let Some(mode) = args.verify {
+            // Only a revision that would be registered needs checking: not the placeholder.
+            crate::rollout::refuse_template_images(&rendered)?;
+            let (findings, failure) = verified(ecs, &rendered.request, mode == VerifyMode::Strict).await?;
+            if let Some(failure) = failure {
+                return Err(failure);
+            }
+            progress.note(&format!("verified {} run-time references of the revision", findings.len()));
+        }
         let crate::rollout::Started { rendered, registered, already_live, deployment: started, since } =
-            crate::rollout::start(ecs, &input, &mut progress).await?;
+            crate::rollout::launch(ecs, rendered, &input.target, &mut progress).await?;
         let target = &args.render.target;
         let arn = registered.arn().to_string();
         let followed = if args.wait.no_wait {

@@ -7,6 +7,7 @@
 pub(crate) mod explain;
 pub(crate) mod follow;
 pub(crate) mod rollback;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -393,17 +394,6 @@ pub(crate) struct Started {
     pub(crate) deployment: Option<String>,
     /// When UpdateService was called (seconds since the epoch), to find the deployment.
     pub(crate) since: f64,
-}
-
-/// Renders, refuses services ecstpl does not drive, registers in the deploy family and points
-/// the service at the new revision.
-pub(crate) async fn start(
-    ecs: &Ecs,
-    input: &RenderInput,
-    observer: &mut dyn Observer,
-) -> Result<Started, Failure> {
-    let rendered = render_request(ecs, input).await?;
-    launch(ecs, rendered, &input.target, observer).await
 }
 
 /// Registers what was rendered in the deploy family and points the service at it (a service

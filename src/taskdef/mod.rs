@@ -6,6 +6,7 @@ mod deploy;
 mod document;
 mod ecs_checks;
 mod normalize;
+mod references;
 mod render;
 pub mod rules;
 mod size;
@@ -24,6 +25,7 @@ pub use self::ecs_checks::is_role_arn;
 pub use self::normalize::{
     containers_equivalent, normalize_container, normalize_containers, normalize_task_definition,
 };
+pub use self::references::{Reference, ReferenceKind, ecr_image, references, value_from};
 pub(crate) use self::render::containers;
 pub use self::render::{
     definition_digest, differences, drift, hand_edits, images, render, sort_keys,
