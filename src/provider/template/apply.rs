@@ -46,6 +46,8 @@ pub(crate) async fn apply(
     let planned = &planned;
     let mut private = Private::parse(&request.planned_private);
     response.private = request.planned_private.clone();
+    // The configuration's order of blocks is in state from now on.
+    private.moved = false;
     let registers = prior.is_null() || values::is_unknown(planned, ARN);
     let mut state = if registers {
         match register(ecs, planned).await {
