@@ -739,3 +739,102 @@ fn state_attributes(workspace: &Workspace, name: &str) -> Json {
         .map(|resource| resource["instances"][0]["attributes"].clone())
         .unwrap_or_else(|| panic!("no {name} in {state:#}"))
 }
+
+/// The `deploy_family` the migration guide gives the moved template, if it gives one.
+fn guide_deploy_family() -> Option<String> {
+    let guide = std::fs::read_to_string(support::repo_root().join("docs/guides/migrating.md"))
+        .expect("docs/guides/migrating.md");
+    guide.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("deploy_family")?.trim_start();
+        let value = value.strip_prefix('=')?.trim_start().strip_prefix('"')?;
+        Some(value.split('"').next()?.to_string())
+    })
+}
+
+/// A team migrates the family its service runs, as docs/guides/migrating.md says: `moved`,
+/// with the deploy family the guide gives. The apply registers nothing, and the first
+/// `ecstpl deploy` afterwards succeeds: the service moves to the deploy family, and the plan
+/// after it is clean.
+#[test]
+fn following_the_migration_guide_the_first_deploy_succeeds() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.simulate_rollouts(support::proxy::Rollout::CompleteAfter(1));
+    let endpoint = proxy.endpoint();
+    let terraform = terraform_1_15();
+    let arn = register_foreign(&moto.endpoint(), "web");
+    let _ = support::ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
+    let (status, body) = support::ecs_call(
+        &endpoint,
+        "CreateService",
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": arn}),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    let workspace = workspace_with_aws_stub(&terraform, &endpoint);
+    workspace.write(
+        "terraform.tfstate",
+        &aws_state(
+            "aws_ecs_task_definition",
+            1,
+            task_definition_attributes(&arn, "web"),
+        ),
+    );
+    let deploy_family = guide_deploy_family();
+    let config = template_config(
+        "web",
+        "nginx:1.27",
+        &example("resources/ecstpl_template/moved.tf"),
+    );
+    let config = match &deploy_family {
+        Some(family) => config.replace(
+            "  tags = { team = \"web\" }",
+            &format!("  tags = {{ team = \"web\" }}\n  deploy_family = \"{family}\""),
+        ),
+        None => config,
+    };
+    workspace.write("main.tf", &config);
+    proxy.clear();
+    workspace.apply(&[]);
+    assert!(
+        !proxy.calls().iter().any(|c| c == "RegisterTaskDefinition"),
+        "the move registers nothing: {:?}",
+        proxy.calls()
+    );
+
+    let deployed = support::ecstpl(
+        &endpoint,
+        &[
+            "deploy",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            "--image",
+            "app=nginx:1.28",
+            "--poll-interval",
+            "50ms",
+            "--timeout",
+            "60s",
+        ],
+    );
+    assert_eq!(deployed.code, 0, "{}", deployed.combined());
+    let family = deploy_family.expect("the guide gives the template a deploy_family");
+    let (_, services) = support::ecs_call(
+        &endpoint,
+        "DescribeServices",
+        &json!({"cluster": "prod", "services": ["web"]}),
+    );
+    let live = services["services"][0]["taskDefinition"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(live.ends_with(&format!("/{family}:1")), "{live}");
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(
+        code,
+        0,
+        "clean after the first deploy: {}",
+        output.combined()
+    );
+}

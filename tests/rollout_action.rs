@@ -281,10 +281,8 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
     assert_eq!(status, 200, "{body}");
 
     // wait_until = "paused": the action ends at the pause, successfully, and says how to go on.
-    let paused_action = action().replace(
-        "wait_until    = \"deployed\"",
-        "wait_until    = \"paused\"",
-    );
+    let paused_action =
+        action().replace("wait_until    = \"deployed\"", "wait_until    = \"paused\"");
     assert!(paused_action.contains("\"paused\""), "{paused_action}");
     workspace.write(
         "main.tf",
@@ -305,7 +303,11 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
         text.contains("ecstpl continue --cluster prod --service web"),
         "and how to continue: {text}"
     );
-    assert_eq!(live(&endpoint).0, "web:1", "the service is on the new revision");
+    assert_eq!(
+        live(&endpoint).0,
+        "web:1",
+        "the service is on the new revision"
+    );
 
     // The way the action names works: the deployment completes.
     let continued = ecstpl(
@@ -388,7 +390,10 @@ fn a_wait_until_that_means_nothing_is_refused_on_its_attribute() {
         .map(|p| p as u64 + 1);
     assert_eq!(found["range"]["start"]["line"].as_u64(), line, "{found}");
     assert!(
-        found["detail"].as_str().unwrap_or_default().contains("\"paused\""),
+        found["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"paused\""),
         "{found}"
     );
     assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());

@@ -210,9 +210,9 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
             ))
         })?;
     if deploy_family == template.family() {
-        return Err(bad(
-            "the deploy family must differ from the template family",
-        ));
+        return Err(bad(format!(
+            "the deploy family must differ from the template family ({deploy_family:?}): name a new family for deployed revisions; the service moves to it with this deploy"
+        )));
     }
     let live_ci = live
         .revision

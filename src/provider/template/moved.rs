@@ -300,8 +300,12 @@ mod tests {
     /// The same arguments in an ecstpl configuration, volumes in `order`.
     fn config(order: &[&str]) -> Value {
         let volume = |name: &str| match name {
-            "efs" => serde_json::json!({"name": "efs", "efs_volume_configuration": {"file_system_id": "fs-12345678"}}),
-            "docker" => serde_json::json!({"name": "docker", "docker_volume_configuration": {"driver": "local"}}),
+            "efs" => {
+                serde_json::json!({"name": "efs", "efs_volume_configuration": {"file_system_id": "fs-12345678"}})
+            }
+            "docker" => {
+                serde_json::json!({"name": "docker", "docker_volume_configuration": {"driver": "local"}})
+            }
             _ => serde_json::json!({"name": "host", "host_path": "/var/data"}),
         };
         let json = serde_json::json!({
@@ -312,8 +316,9 @@ mod tests {
             "placement_constraints": [{"type": "memberOf", "expression": "attribute:ecs.os-type == linux"}],
             "volume": order.iter().map(|name| volume(name)).collect::<Vec<_>>(),
         });
-        let value = crate::plugin::value::decode_json(json.to_string().as_bytes(), schema::value_type())
-            .expect("a configuration of the schema");
+        let value =
+            crate::plugin::value::decode_json(json.to_string().as_bytes(), schema::value_type())
+                .expect("a configuration of the schema");
         super::super::with_empty_block_lists(value)
     }
 
@@ -345,7 +350,11 @@ mod tests {
             prior_private: moved.private,
         };
         let response = plan_resource(&resource, &resource.schema(), request).await;
-        assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+        assert!(
+            response.diagnostics.is_empty(),
+            "{:?}",
+            response.diagnostics
+        );
         assert!(response.requires_replace.is_empty());
         response.planned_state
     }
@@ -378,7 +387,14 @@ mod tests {
             assert_eq!(efs.get_attr(unset), Some(&Value::Null), "{unset}");
         }
         assert_eq!(efs.get_attr("authorization_config"), Some(&Value::Null));
-        for unset in [CPU, MEMORY, IPC_MODE, PID_MODE, SKIP_DESTROY, REQUIRES_COMPATIBILITIES] {
+        for unset in [
+            CPU,
+            MEMORY,
+            IPC_MODE,
+            PID_MODE,
+            SKIP_DESTROY,
+            REQUIRES_COMPATIBILITIES,
+        ] {
             assert_eq!(state.get_attr(unset), Some(&Value::Null), "{unset}");
         }
     }

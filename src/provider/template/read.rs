@@ -13,9 +13,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::aws::{self, Ecs, Revision};
 use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{
-    ImportRequest, ImportResponse, ReadRequest, ReadResponse,
-};
+use crate::plugin::framework::{ImportRequest, ImportResponse, ReadRequest, ReadResponse};
 use crate::plugin::value::{Type, Value};
 use crate::provider::task_blocks;
 use crate::provider::template::attrs::*;
