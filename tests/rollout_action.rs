@@ -95,6 +95,15 @@ fn live(endpoint: &str) -> (String, String, String) {
     )
 }
 
+/// A command's output on one line, as wrapped diagnostics read.
+fn one_line(output: &support::CmdOutput) -> String {
+    output
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn registrations(proxy: &RecordingProxy) -> usize {
     proxy
         .calls()
@@ -213,15 +222,32 @@ fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
     );
     let failed = workspace.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert!(!failed.success(), "{}", failed.combined());
-    let text = failed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = one_line(&failed);
     assert!(text.contains("Rollout failed"), "{text}");
     assert!(text.contains("web:4 on service web"), "{text}");
     assert!(text.contains("ROLLBACK_SUCCESSFUL"), "the reason: {text}");
     assert_eq!(live(&proxy.endpoint()).0, "web:3");
+}
+
+/// `terraform validate` of `config` says "Invalid {attribute}" on the line that sets it;
+/// returns that diagnostic.
+fn validation_error_on(workspace: &Workspace, config: &str, attribute: &str) -> Json {
+    workspace.write("main.tf", config);
+    let output = workspace.run(&["validate", "-json", "-no-color"]);
+    let validated: Json = serde_json::from_str(&output.stdout).unwrap_or_default();
+    let summary = format!("Invalid {attribute}");
+    let found = validated["diagnostics"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["summary"] == summary.as_str()));
+    let Some(found) = found else {
+        panic!("{summary} expected: {}", output.stdout);
+    };
+    let line = config
+        .lines()
+        .position(|l| l.trim_start().starts_with(&format!("{attribute} ")))
+        .map(|p| p as u64 + 1);
+    assert_eq!(found["range"]["start"]["line"].as_u64(), line, "{found}");
+    found.clone()
 }
 
 /// Bad action configuration fails at validate, on the attribute, before any ECS call.
@@ -236,20 +262,7 @@ fn a_bad_action_configuration_is_refused_on_its_attribute() {
         template("a", ""),
         action().replace("timeout       = \"60s\"", "timeout       = \"soon\"")
     );
-    workspace.write("main.tf", &config);
-    let output = workspace.run(&["validate", "-json", "-no-color"]);
-    let validated: Json = serde_json::from_str(&output.stdout).unwrap_or_default();
-    let line = config
-        .lines()
-        .position(|l| l.trim_start().starts_with("timeout "))
-        .map(|p| p as u64 + 1);
-    let found = validated["diagnostics"]
-        .as_array()
-        .and_then(|ds| ds.iter().find(|d| d["summary"] == "Invalid timeout"));
-    let Some(found) = found else {
-        panic!("Invalid timeout expected: {}", output.stdout);
-    };
-    assert_eq!(found["range"]["start"]["line"].as_u64(), line, "{found}");
+    validation_error_on(&workspace, &config, "timeout");
     assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
 }
 
@@ -290,11 +303,7 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
     );
     workspace.apply(&[]);
     let invoked = workspace.apply(&["-invoke=action.ecstpl_rollout.web"]);
-    let text = invoked
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = one_line(&invoked);
     assert!(
         text.contains("paused at POST_TEST_TRAFFIC_SHIFT"),
         "the action reports the pause: {text}"
@@ -347,11 +356,7 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
         "-invoke=action.ecstpl_rollout.web",
     ]);
     assert!(!failed.success(), "{}", failed.combined());
-    let text = failed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = one_line(&failed);
     assert!(text.contains("Rollout failed"), "{text}");
     assert!(text.contains("paused"), "{text}");
     assert!(
@@ -375,20 +380,7 @@ fn a_wait_until_that_means_nothing_is_refused_on_its_attribute() {
             "wait_until    = \"finished\"",
         )
     );
-    workspace.write("main.tf", &config);
-    let output = workspace.run(&["validate", "-json", "-no-color"]);
-    let validated: Json = serde_json::from_str(&output.stdout).unwrap_or_default();
-    let found = validated["diagnostics"]
-        .as_array()
-        .and_then(|ds| ds.iter().find(|d| d["summary"] == "Invalid wait_until"));
-    let Some(found) = found else {
-        panic!("Invalid wait_until expected: {}", output.stdout);
-    };
-    let line = config
-        .lines()
-        .position(|l| l.trim_start().starts_with("wait_until "))
-        .map(|p| p as u64 + 1);
-    assert_eq!(found["range"]["start"]["line"].as_u64(), line, "{found}");
+    let found = validation_error_on(&workspace, &config, "wait_until");
     assert!(
         found["detail"]
             .as_str()
