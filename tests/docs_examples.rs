@@ -106,11 +106,25 @@ fn examples_validate() {
     }
 }
 
-/// examples/complete also uses `aws_ecs_service` from hashicorp/aws, which cannot be
-/// downloaded here: a schema stub with the AWS provider's names and types for the attributes
-/// the example uses stands in for it (examples/aws-schema-stub.rs, built by scripts/test).
-#[test]
-fn complete_example_validates() {
+/// A workspace that loads ecstpl under test and the AWS schema stub for hashicorp/aws.
+fn workspace_with_aws_stub(
+    terraform: &support::Terraform,
+    endpoint: &str,
+    overrides: &std::path::Path,
+) -> Workspace {
+    let ecstpl_dir = std::path::Path::new(support::PROVIDER_BINARY)
+        .parent()
+        .unwrap();
+    let cli_config = format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n    \"registry.terraform.io/hashicorp/aws\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+        ecstpl_dir.display(),
+        overrides.display()
+    );
+    Workspace::with_cli_config(terraform, endpoint, &cli_config)
+}
+
+/// A directory holding the AWS schema stub as `terraform-provider-aws`.
+fn aws_stub_dir() -> tempfile::TempDir {
     let stub = std::path::Path::new(support::PROVIDER_BINARY)
         .parent()
         .unwrap()
@@ -122,17 +136,18 @@ fn complete_example_validates() {
     );
     let overrides = tempfile::tempdir().unwrap();
     std::fs::copy(&stub, overrides.path().join("terraform-provider-aws")).unwrap();
-    let ecstpl_dir = std::path::Path::new(support::PROVIDER_BINARY)
-        .parent()
-        .unwrap();
-    let cli_config = format!(
-        "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n    \"registry.terraform.io/hashicorp/aws\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-        ecstpl_dir.display(),
-        overrides.path().display()
-    );
+    overrides
+}
+
+/// examples/complete also uses `aws_ecs_service` from hashicorp/aws, which cannot be
+/// downloaded here: a schema stub with the AWS provider's names and types for the attributes
+/// the example uses stands in for it (examples/aws-schema-stub.rs, built by scripts/test).
+#[test]
+fn complete_example_validates() {
+    let overrides = aws_stub_dir();
     let moto = Moto::start();
     for terraform in terraform_binaries() {
-        let workspace = Workspace::with_cli_config(&terraform, &moto.endpoint(), &cli_config);
+        let workspace = workspace_with_aws_stub(&terraform, &moto.endpoint(), overrides.path());
         workspace.write("main.tf", &example("complete/main.tf"));
         let output = workspace.run(&["validate", "-no-color"]);
         assert!(
@@ -140,6 +155,43 @@ fn complete_example_validates() {
             "Terraform {}: {}",
             terraform.version,
             output.combined()
+        );
+    }
+}
+
+/// examples/complete cannot be applied into a service ECS refuses: without subnets the plan
+/// stops at the variable, before anything is created (ECS refuses an awsvpc service with no
+/// subnet).
+#[test]
+fn complete_example_asks_for_its_subnets() {
+    let overrides = aws_stub_dir();
+    let moto = Moto::start();
+    for terraform in terraform_binaries() {
+        let workspace = workspace_with_aws_stub(&terraform, &moto.endpoint(), overrides.path());
+        workspace.write("main.tf", &example("complete/main.tf"));
+        let unset = workspace.run(&["plan", "-input=false", "-no-color"]);
+        let text = unset
+            .combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            !unset.success()
+                && text.contains("No value for required variable")
+                && text.contains("subnet_ids"),
+            "Terraform {}: {text}",
+            terraform.version
+        );
+        let empty = workspace.run(&["plan", "-input=false", "-no-color", "-var", "subnet_ids=[]"]);
+        let text = empty
+            .combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            !empty.success() && text.contains("Give at least one subnet"),
+            "Terraform {}: {text}",
+            terraform.version
         );
     }
 }

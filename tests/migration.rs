@@ -1,8 +1,11 @@
 //! Migrating to ecstpl with newer Terraform (1.15): `moved` from the AWS provider's
-//! `aws_ecs_task_definition` (MoveResourceState) and import by resource identity. A schema
-//! stub stands in for hashicorp/aws (examples/aws-schema-stub.rs, the AWS provider's schema
-//! version 1 attributes) because the real provider cannot be downloaded here; the state it
-//! "wrote" is written in the form Terraform stores (state format 4).
+//! `aws_ecs_task_definition` (MoveResourceState) and import by resource identity. Where the
+//! real hashicorp/aws is installed in a Terraform filesystem mirror (`/opt/tf-plugins`, or
+//! `ECSTPL_TEST_AWS_MIRROR`), it registers the task definitions that are then moved, so the
+//! state moved is the state it really writes; elsewhere that test says why it did not run. A
+//! schema stub stands in for hashicorp/aws in the others (examples/aws-schema-stub.rs, the AWS
+//! provider's schema version 1 attributes); the state it "wrote" is written in the form
+//! Terraform stores (state format 4).
 
 mod support;
 
@@ -438,5 +441,400 @@ fn terraform_query_lists_what_the_filters_say_and_generated_config_plans_no_chan
             .contains("Plan: 8 to import, 0 to add, 0 to change, 0 to destroy."),
         "{}\n{text}",
         plan.stdout
+    );
+}
+
+/// Where the real hashicorp/aws is installed as a Terraform filesystem mirror, if it is.
+fn aws_provider_mirror() -> Result<std::path::PathBuf, String> {
+    let mirror = std::env::var_os("ECSTPL_TEST_AWS_MIRROR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/opt/tf-plugins".into());
+    let package = mirror.join("registry.terraform.io/hashicorp/aws");
+    let installed = std::fs::read_dir(&package).is_ok_and(|mut versions| versions.next().is_some());
+    match installed {
+        true => Ok(mirror),
+        false => Err(format!(
+            "hashicorp/aws is not installed in a filesystem mirror at {} (set ECSTPL_TEST_AWS_MIRROR)",
+            mirror.display()
+        )),
+    }
+}
+
+/// The task definitions the AWS provider registers, one per resource, with every block and
+/// argument whose unset value the provider writes into state as a zero value or a default
+/// (the audit in docs/guides/migrating.md). `RESOURCE` is the resource type.
+const AWS_TASK_DEFINITIONS: &str = r#"
+resource "RESOURCE" "ec2" {
+  family       = "moved-ec2"
+  network_mode = "bridge"
+  container_definitions = jsonencode([{
+    name      = "app"
+    image     = "nginx:1.27"
+    memory    = 256
+    essential = true
+    mountPoints = [
+      { sourceVolume = "cache", containerPath = "/cache" },
+      { sourceVolume = "data", containerPath = "/data" },
+      { sourceVolume = "host", containerPath = "/host" },
+      { sourceVolume = "shared", containerPath = "/shared" },
+    ]
+    resourceRequirements = [{ type = "InferenceAccelerator", value = "device_1" }]
+  }])
+  tags = { team = "web" }
+
+  volume {
+    name = "cache"
+    docker_volume_configuration {
+      driver = "local"
+    }
+  }
+  volume {
+    name = "data"
+    efs_volume_configuration {
+      file_system_id = "fs-12345678"
+    }
+  }
+  volume {
+    name      = "host"
+    host_path = "/var/data"
+  }
+  volume {
+    name = "shared"
+    docker_volume_configuration {
+      scope         = "shared"
+      autoprovision = true
+      driver_opts   = { type = "nfs" }
+      labels        = { team = "web" }
+    }
+  }
+  placement_constraints {
+    type       = "memberOf"
+    expression = "attribute:ecs.os-type == linux"
+  }
+  inference_accelerator {
+    device_name = "device_1"
+    device_type = "eia2.medium"
+  }
+}
+
+resource "RESOURCE" "fargate" {
+  family                   = "moved-fargate"
+  network_mode             = "awsvpc"
+  requires_compatibilities = ["FARGATE"]
+  cpu                      = "512"
+  memory                   = "1024"
+  execution_role_arn       = "arn:aws:iam::123456789012:role/execution"
+  task_role_arn            = "arn:aws:iam::123456789012:role/task"
+  container_definitions = jsonencode([
+    {
+      name        = "app"
+      image       = "nginx:1.27"
+      essential   = true
+      mountPoints = [{ sourceVolume = "efs", containerPath = "/data" }]
+      portMappings = [{ containerPort = 8080 }]
+    },
+    { name = "envoy", image = "envoy:1", essential = true, user = "1337" },
+  ])
+
+  volume {
+    name = "efs"
+    efs_volume_configuration {
+      file_system_id     = "fs-12345678"
+      root_directory     = "/"
+      transit_encryption = "ENABLED"
+      authorization_config {
+        access_point_id = "fsap-12345678"
+        iam             = "ENABLED"
+      }
+    }
+  }
+  runtime_platform {
+    cpu_architecture = "ARM64"
+  }
+  ephemeral_storage {
+    size_in_gib = 30
+  }
+  proxy_configuration {
+    container_name = "envoy"
+    properties = {
+      AppPorts         = "8080"
+      IgnoredUID       = "1337"
+      ProxyIngressPort = "15000"
+      ProxyEgressPort  = "15001"
+    }
+  }
+}
+
+resource "RESOURCE" "plain" {
+  family                = "moved-plain"
+  container_definitions = jsonencode([{ name = "app", image = "nginx:1.27", memory = 128 }])
+}
+
+resource "RESOURCE" "reordered" {
+  family = "moved-reordered"
+  container_definitions = jsonencode([{
+    name        = "app"
+    image       = "nginx:1.27"
+    memory      = 128
+    mountPoints = [{ sourceVolume = "zeta", containerPath = "/z" }, { sourceVolume = "alpha", containerPath = "/a" }]
+  }])
+
+  volume {
+    name = "zeta"
+    efs_volume_configuration {
+      file_system_id = "fs-12345678"
+    }
+  }
+  volume {
+    name      = "alpha"
+    host_path = "/var/alpha"
+  }
+}
+"#;
+
+const AWS_RESOURCE_NAMES: [&str; 4] = ["ec2", "fargate", "plain", "reordered"];
+
+/// The real hashicorp/aws registers task definitions (an EFS volume, Docker, host and FSx-less
+/// volumes, placement constraints, an inference accelerator, a Fargate definition with a
+/// runtime platform, ephemeral storage and an App Mesh proxy, and one with nothing optional);
+/// then `moved` blocks, as the migration guide says, make them ecstpl_templates. The plan
+/// changes only the contract tags (`tags_all`) in place, the apply registers nothing (counted
+/// at the ECS API), and the plan after it is clean. Volumes listed in another order than the
+/// state holds them change order in place, registering nothing.
+#[test]
+fn moved_from_the_real_aws_provider_registers_nothing_whatever_it_wrote_for_unset_arguments() {
+    let mirror = match aws_provider_mirror() {
+        Ok(mirror) => mirror,
+        Err(reason) => {
+            eprintln!("SKIPPED moved_from_the_real_aws_provider…: {reason}");
+            return;
+        }
+    };
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let endpoint = proxy.endpoint();
+    let terraform = terraform_1_15();
+    let bin = std::path::Path::new(support::PROVIDER_BINARY)
+        .parent()
+        .expect("target dir");
+    let cli_config = format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n  }}\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
+        bin.display(),
+        mirror.display()
+    );
+    let workspace = Workspace::with_cli_config(&terraform, &endpoint, &cli_config);
+    let header = format!(
+        r#"
+terraform {{
+  required_providers {{
+    aws    = {{ source = "hashicorp/aws" }}
+    ecstpl = {{ source = "ecstpl/ecstpl" }}
+  }}
+}}
+
+provider "aws" {{
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {{
+    ecs = "{endpoint}"
+  }}
+}}
+
+provider "ecstpl" {{
+  region = "us-east-1"
+}}
+"#
+    );
+    workspace.write(
+        "main.tf",
+        &format!(
+            "{header}{}",
+            AWS_TASK_DEFINITIONS.replace("RESOURCE", "aws_ecs_task_definition")
+        ),
+    );
+    let init = workspace.run(&["init", "-input=false", "-no-color"]);
+    assert!(init.success(), "{}", init.combined());
+    workspace.apply(&[]);
+    let registered: Vec<Json> = AWS_RESOURCE_NAMES
+        .iter()
+        .map(|name| state_attributes(&workspace, name)["arn"].clone())
+        .collect();
+
+    // The migration guide's step: rename the type, keep the arguments, add `moved` blocks.
+    let moves: String = AWS_RESOURCE_NAMES
+        .iter()
+        .map(|name| {
+            format!(
+                "moved {{\n  from = aws_ecs_task_definition.{name}\n  to   = ecstpl_template.{name}\n}}\n"
+            )
+        })
+        .collect();
+    workspace.write(
+        "main.tf",
+        &format!(
+            "{header}{}{moves}",
+            AWS_TASK_DEFINITIONS.replace("RESOURCE", "ecstpl_template")
+        ),
+    );
+    let plan = workspace.plan_json(&[]);
+    let changes = plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes");
+    assert_eq!(changes.len(), AWS_RESOURCE_NAMES.len(), "{plan:#}");
+    for (name, arn) in AWS_RESOURCE_NAMES.iter().zip(&registered) {
+        let change = changes
+            .iter()
+            .find(|c| c["address"] == format!("ecstpl_template.{name}"))
+            .unwrap_or_else(|| panic!("no change for {name}: {plan:#}"));
+        assert_eq!(
+            change["previous_address"],
+            format!("aws_ecs_task_definition.{name}")
+        );
+        assert_eq!(change["change"]["actions"], json!(["update"]), "{change:#}");
+        let before = change["change"]["before"].as_object().expect("before");
+        let after = change["change"]["after"].as_object().expect("after");
+        assert_eq!(
+            after.get("arn"),
+            Some(arn),
+            "{name}: the same revision, no registration planned: {change:#}"
+        );
+        let changed: Vec<&str> = before
+            .keys()
+            .filter(|k| before.get(*k) != after.get(*k))
+            .map(String::as_str)
+            .collect();
+        let expected: &[&str] = if *name == "reordered" {
+            &["tags_all", "volume"]
+        } else {
+            &["tags_all"]
+        };
+        assert_eq!(changed, expected, "{name}: {change:#}");
+    }
+
+    proxy.clear();
+    workspace.apply(&[]);
+    let calls = proxy.calls();
+    assert!(
+        !calls.iter().any(|c| c == "RegisterTaskDefinition"),
+        "nothing registered: {calls:?}"
+    );
+    for (name, arn) in AWS_RESOURCE_NAMES.iter().zip(&registered) {
+        assert_eq!(&state_attributes(&workspace, name)["arn"], arn, "{name}");
+    }
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "clean after the move: {}", output.combined());
+}
+
+/// The attributes of the resource named `name` in the workspace's state.
+fn state_attributes(workspace: &Workspace, name: &str) -> Json {
+    let text = std::fs::read_to_string(workspace.path().join("terraform.tfstate")).expect("state");
+    let state: Json = serde_json::from_str(&text).expect("state JSON");
+    state["resources"]
+        .as_array()
+        .and_then(|resources| resources.iter().find(|r| r["name"] == name))
+        .map(|resource| resource["instances"][0]["attributes"].clone())
+        .unwrap_or_else(|| panic!("no {name} in {state:#}"))
+}
+
+/// The `deploy_family` the migration guide gives the moved template, if it gives one.
+fn guide_deploy_family() -> Option<String> {
+    let guide = std::fs::read_to_string(support::repo_root().join("docs/guides/migrating.md"))
+        .expect("docs/guides/migrating.md");
+    guide.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("deploy_family")?.trim_start();
+        let value = value.strip_prefix('=')?.trim_start().strip_prefix('"')?;
+        Some(value.split('"').next()?.to_string())
+    })
+}
+
+/// A team migrates the family its service runs, as docs/guides/migrating.md says: `moved`,
+/// with the deploy family the guide gives. The apply registers nothing, and the first
+/// `ecstpl deploy` afterwards succeeds: the service moves to the deploy family, and the plan
+/// after it is clean.
+#[test]
+fn following_the_migration_guide_the_first_deploy_succeeds() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.simulate_rollouts(support::proxy::Rollout::CompleteAfter(1));
+    let endpoint = proxy.endpoint();
+    let terraform = terraform_1_15();
+    let arn = register_foreign(&moto.endpoint(), "web");
+    let _ = support::ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
+    let (status, body) = support::ecs_call(
+        &endpoint,
+        "CreateService",
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": arn}),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    let workspace = workspace_with_aws_stub(&terraform, &endpoint);
+    workspace.write(
+        "terraform.tfstate",
+        &aws_state(
+            "aws_ecs_task_definition",
+            1,
+            task_definition_attributes(&arn, "web"),
+        ),
+    );
+    let deploy_family = guide_deploy_family();
+    let config = template_config(
+        "web",
+        "nginx:1.27",
+        &example("resources/ecstpl_template/moved.tf"),
+    );
+    let config = match &deploy_family {
+        Some(family) => config.replace(
+            "  tags = { team = \"web\" }",
+            &format!("  tags = {{ team = \"web\" }}\n  deploy_family = \"{family}\""),
+        ),
+        None => config,
+    };
+    workspace.write("main.tf", &config);
+    proxy.clear();
+    workspace.apply(&[]);
+    assert!(
+        !proxy.calls().iter().any(|c| c == "RegisterTaskDefinition"),
+        "the move registers nothing: {:?}",
+        proxy.calls()
+    );
+
+    let deployed = support::ecstpl(
+        &endpoint,
+        &[
+            "deploy",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            "--image",
+            "app=nginx:1.28",
+            "--poll-interval",
+            "50ms",
+            "--timeout",
+            "60s",
+        ],
+    );
+    assert_eq!(deployed.code, 0, "{}", deployed.combined());
+    let family = deploy_family.expect("the guide gives the template a deploy_family");
+    let (_, services) = support::ecs_call(
+        &endpoint,
+        "DescribeServices",
+        &json!({"cluster": "prod", "services": ["web"]}),
+    );
+    let live = services["services"][0]["taskDefinition"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(live.ends_with(&format!("/{family}:1")), "{live}");
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(
+        code,
+        0,
+        "clean after the first deploy: {}",
+        output.combined()
     );
 }

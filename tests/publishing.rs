@@ -114,6 +114,29 @@ resource "ecstpl_template" "web" {{
     )
 }
 
+/// A filesystem mirror holding this machine's zip from an unsigned `scripts/release`.
+fn filesystem_mirror() -> tempfile::TempDir {
+    let mirror = tempfile::tempdir().unwrap();
+    let release_dir = tempfile::tempdir().unwrap();
+    release(release_dir.path(), None);
+    let package_dir = mirror.path().join("registry.terraform.io/ecstpl/ecstpl");
+    std::fs::create_dir_all(&package_dir).unwrap();
+    std::fs::copy(
+        release_dir.path().join(zip_name()),
+        package_dir.join(zip_name()),
+    )
+    .unwrap();
+    mirror
+}
+
+/// The CLI configuration docs/guides/publishing.md gives for a filesystem mirror.
+fn mirror_cli_config(mirror: &Path) -> String {
+    format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/ecstpl/ecstpl\"]\n  }}\n}}\n",
+        mirror.display()
+    )
+}
+
 #[test]
 fn release_refuses_to_produce_unsigned_artifacts_unless_asked() {
     let out = tempfile::tempdir().unwrap();
@@ -137,21 +160,9 @@ fn release_refuses_to_produce_unsigned_artifacts_unless_asked() {
 #[test]
 fn filesystem_mirror_install_records_the_hash_and_plans() {
     let moto = Moto::start();
-    let mirror = tempfile::tempdir().unwrap();
-    let release_dir = tempfile::tempdir().unwrap();
-    release(release_dir.path(), None);
-    let package_dir = mirror.path().join("registry.terraform.io/ecstpl/ecstpl");
-    std::fs::create_dir_all(&package_dir).unwrap();
-    std::fs::copy(
-        release_dir.path().join(zip_name()),
-        package_dir.join(zip_name()),
-    )
-    .unwrap();
+    let mirror = filesystem_mirror();
     for terraform in terraform_binaries() {
-        let cli_config = format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/ecstpl/ecstpl\"]\n  }}\n}}\n",
-            mirror.path().display()
-        );
+        let cli_config = mirror_cli_config(mirror.path());
         let workspace = Workspace::with_cli_config(&terraform, &moto.endpoint(), &cli_config);
         workspace.write("main.tf", &config("ecstpl/ecstpl"));
         let init = workspace.run(&["init", "-input=false", "-no-color"]);
@@ -178,6 +189,68 @@ fn filesystem_mirror_install_records_the_hash_and_plans() {
             "Terraform {}:\n{}",
             terraform.version,
             output.combined()
+        );
+    }
+}
+
+/// The `terraform providers lock` command of docs/guides/publishing.md, for a mirror at
+/// `mirror`: the guide's path replaced, and only this machine's platform kept (the test
+/// mirror has only its zip).
+fn guide_lock_command(mirror: &Path) -> Vec<String> {
+    let guide = std::fs::read_to_string(repo_root().join("docs/guides/publishing.md")).unwrap();
+    let line = guide
+        .lines()
+        .find(|l| l.trim_start().starts_with("terraform providers lock"))
+        .expect("docs/guides/publishing.md shows a `terraform providers lock` command line");
+    let (os, arch) = platform();
+    let host = format!("-platform={os}_{arch}");
+    line.split_whitespace()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("-platform=") || *arg == host)
+        .map(|arg| arg.replace("/opt/terraform-mirror", &mirror.display().to_string()))
+        .collect()
+}
+
+/// The guide's lock command works for a filesystem mirror: it records the provider's hash
+/// from the mirror, and `terraform init` installs from the mirror against that lock file. Any
+/// request that would leave the machine goes to a closed loopback port (HTTPS_PROXY), so a
+/// command that asks the origin registry fails here.
+#[test]
+fn the_publishing_guides_lock_command_locks_from_a_filesystem_mirror() {
+    let moto = Moto::start();
+    let mirror = filesystem_mirror();
+    let command = guide_lock_command(mirror.path());
+    let (os, arch) = platform();
+    assert!(
+        command.contains(&format!("-platform={os}_{arch}")),
+        "the guide locks {os}_{arch}: {command:?}"
+    );
+    for terraform in terraform_binaries() {
+        let cli_config = mirror_cli_config(mirror.path());
+        let mut workspace = Workspace::with_cli_config(&terraform, &moto.endpoint(), &cli_config);
+        workspace.env("HTTPS_PROXY", "http://127.0.0.1:9");
+        workspace.env("NO_PROXY", "127.0.0.1,localhost");
+        workspace.write("main.tf", &config("ecstpl/ecstpl"));
+        let args: Vec<&str> = command.iter().map(String::as_str).collect();
+        let locked = workspace.run(&args);
+        assert!(
+            locked.success(),
+            "Terraform {} {args:?}:\n{}",
+            terraform.version,
+            locked.combined()
+        );
+        let lock = std::fs::read_to_string(workspace.path().join(".terraform.lock.hcl")).unwrap();
+        assert!(
+            lock.contains("provider \"registry.terraform.io/ecstpl/ecstpl\"")
+                && lock.contains(&format!("version     = \"{VERSION}\"")),
+            "{lock}"
+        );
+        let init = workspace.run(&["init", "-input=false", "-no-color"]);
+        assert!(
+            init.success(),
+            "Terraform {} init against the lock file:\n{}",
+            terraform.version,
+            init.combined()
         );
     }
 }

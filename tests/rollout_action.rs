@@ -1,13 +1,15 @@
 //! Action `ecstpl_rollout` with real Terraform 1.15: `terraform apply -invoke=…` rolls a
 //! template change out keeping CI's image, an `action_trigger` after an update does the same
 //! in one apply, and a deployment the circuit breaker rolls back fails the action with the
-//! reason. ECS deployments come from the rollout simulator (`support::deployments`, written
+//! reason; a blue/green deployment paused at a PAUSE hook ends the action with
+//! `wait_until = "paused"` and says how to continue it. ECS deployments come from the rollout
+//! simulator (`support::deployments`, written
 //! from the ECS API reference); moto stores the task definitions.
 
 mod support;
 
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Rollout};
+use support::proxy::{RecordingProxy, Rollout, Scenario};
 use support::{Moto, Terraform, Workspace, ecs_call, ecstpl, terraform_binaries};
 
 /// Actions need Terraform 1.14 or later.
@@ -91,6 +93,15 @@ fn live(endpoint: &str) -> (String, String, String) {
         app["image"].as_str().unwrap_or_default().to_string(),
         level,
     )
+}
+
+/// A command's output on one line, as wrapped diagnostics read.
+fn one_line(output: &support::CmdOutput) -> String {
+    output
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn registrations(proxy: &RecordingProxy) -> usize {
@@ -211,15 +222,32 @@ fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
     );
     let failed = workspace.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert!(!failed.success(), "{}", failed.combined());
-    let text = failed
-        .combined()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = one_line(&failed);
     assert!(text.contains("Rollout failed"), "{text}");
     assert!(text.contains("web:4 on service web"), "{text}");
     assert!(text.contains("ROLLBACK_SUCCESSFUL"), "the reason: {text}");
     assert_eq!(live(&proxy.endpoint()).0, "web:3");
+}
+
+/// `terraform validate` of `config` says "Invalid {attribute}" on the line that sets it;
+/// returns that diagnostic.
+fn validation_error_on(workspace: &Workspace, config: &str, attribute: &str) -> Json {
+    workspace.write("main.tf", config);
+    let output = workspace.run(&["validate", "-json", "-no-color"]);
+    let validated: Json = serde_json::from_str(&output.stdout).unwrap_or_default();
+    let summary = format!("Invalid {attribute}");
+    let found = validated["diagnostics"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|d| d["summary"] == summary.as_str()));
+    let Some(found) = found else {
+        panic!("{summary} expected: {}", output.stdout);
+    };
+    let line = config
+        .lines()
+        .position(|l| l.trim_start().starts_with(&format!("{attribute} ")))
+        .map(|p| p as u64 + 1);
+    assert_eq!(found["range"]["start"]["line"].as_u64(), line, "{found}");
+    found.clone()
 }
 
 /// Bad action configuration fails at validate, on the attribute, before any ECS call.
@@ -234,19 +262,131 @@ fn a_bad_action_configuration_is_refused_on_its_attribute() {
         template("a", ""),
         action().replace("timeout       = \"60s\"", "timeout       = \"soon\"")
     );
-    workspace.write("main.tf", &config);
-    let output = workspace.run(&["validate", "-json", "-no-color"]);
-    let validated: Json = serde_json::from_str(&output.stdout).unwrap_or_default();
-    let line = config
-        .lines()
-        .position(|l| l.trim_start().starts_with("timeout "))
-        .map(|p| p as u64 + 1);
-    let found = validated["diagnostics"]
-        .as_array()
-        .and_then(|ds| ds.iter().find(|d| d["summary"] == "Invalid timeout"));
-    let Some(found) = found else {
-        panic!("Invalid timeout expected: {}", output.stdout);
-    };
-    assert_eq!(found["range"]["start"]["line"].as_u64(), line, "{found}");
+    validation_error_on(&workspace, &config, "timeout");
+    assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
+}
+
+/// A blue/green deployment with a PAUSE hook after the test traffic shift: with
+/// `wait_until = "paused"` the action succeeds at the pause and says how to continue (and that
+/// way works); with the default (`deployed`) the pause holds the action until `timeout`, which
+/// then fails it saying the deployment is paused, how to continue it and how not to wait.
+#[test]
+fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.deployment_scenario(Scenario::Succeed { steps: 1 });
+    let endpoint = proxy.endpoint();
+    let terraform = terraform_1_15();
+    let workspace = Workspace::new(&terraform, &endpoint);
+    workspace.write("main.tf", &format!("{HEADER}{}", template("a", "")));
+    workspace.apply(&[]);
+    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
+    let (status, body) = ecs_call(
+        &endpoint,
+        "CreateService",
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 2,
+                "taskDefinition": "web-template:1",
+                "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5,
+                    "lifecycleHooks": [{"targetType": "PAUSE",
+                        "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+                        "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]}}),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // wait_until = "paused": the action ends at the pause, successfully, and says how to go on.
+    let paused_action =
+        action().replace("wait_until    = \"deployed\"", "wait_until    = \"paused\"");
+    assert!(paused_action.contains("\"paused\""), "{paused_action}");
+    workspace.write(
+        "main.tf",
+        &format!("{HEADER}{}{paused_action}", template("b", "")),
+    );
+    workspace.apply(&[]);
+    let invoked = workspace.apply(&["-invoke=action.ecstpl_rollout.web"]);
+    let text = one_line(&invoked);
+    assert!(
+        text.contains("paused at POST_TEST_TRAFFIC_SHIFT"),
+        "the action reports the pause: {text}"
+    );
+    assert!(
+        text.contains("ecstpl continue --cluster prod --service web"),
+        "and how to continue: {text}"
+    );
+    assert_eq!(
+        live(&endpoint).0,
+        "web:1",
+        "the service is on the new revision"
+    );
+
+    // The way the action names works: the deployment completes.
+    let continued = ecstpl(
+        &endpoint,
+        &[
+            "continue",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            "--poll-interval",
+            "50ms",
+            "--timeout",
+            "60s",
+        ],
+    );
+    assert_eq!(continued.code, 0, "{}", continued.combined());
+    assert!(
+        continued.stdout.contains("deployment SUCCESSFUL"),
+        "{}",
+        continued.combined()
+    );
+
+    // The default waits for the deployment to end: at a pause nobody continues, the timeout
+    // fails the action, saying why and what to do.
+    let waiting_action = action().replace("timeout       = \"60s\"", "timeout       = \"3s\"");
+    workspace.write(
+        "main.tf",
+        &format!("{HEADER}{}{waiting_action}", template("c", "")),
+    );
+    workspace.apply(&[]);
+    let failed = workspace.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-invoke=action.ecstpl_rollout.web",
+    ]);
+    assert!(!failed.success(), "{}", failed.combined());
+    let text = one_line(&failed);
+    assert!(text.contains("Rollout failed"), "{text}");
+    assert!(text.contains("paused"), "{text}");
+    assert!(
+        text.contains("ecstpl continue --cluster prod --service web"),
+        "{text}"
+    );
+    assert!(text.contains("wait_until = \"paused\""), "{text}");
+}
+
+/// `wait_until` is checked on its attribute at validate, before any ECS call.
+#[test]
+fn a_wait_until_that_means_nothing_is_refused_on_its_attribute() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let workspace = Workspace::new(&terraform_1_15(), &proxy.endpoint());
+    let config = format!(
+        "{HEADER}{}{}",
+        template("a", ""),
+        action().replace(
+            "wait_until    = \"deployed\"",
+            "wait_until    = \"finished\"",
+        )
+    );
+    let found = validation_error_on(&workspace, &config, "wait_until");
+    assert!(
+        found["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"paused\""),
+        "{found}"
+    );
     assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
 }

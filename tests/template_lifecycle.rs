@@ -192,3 +192,131 @@ fn provider_log_lines_show_under_tf_log_debug() {
         );
     }
 }
+
+/// The revisions of `family` that are ACTIVE and tagged as ecstpl's template, as the ECS API
+/// lists and describes them.
+async fn active_templates(client: &aws_sdk_ecs::Client, family: &str) -> Vec<String> {
+    let listed = client
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .expect("list task definitions");
+    let mut templates = Vec::new();
+    for arn in listed.task_definition_arns() {
+        let described = describe(client, arn).await;
+        let same_family = described.task_definition().and_then(|td| td.family()) == Some(family);
+        if same_family
+            && status(&described) == "ACTIVE"
+            && tag(&described, "ecstpl:role").as_deref() == Some("template")
+        {
+            templates.push(arn.clone());
+        }
+    }
+    templates
+}
+
+/// Destroy removes every template revision the resource owns: the current one, the superseded
+/// ones `keep_superseded_revisions` kept, and one whose clean-up failed (pending_deregistration).
+/// A revision somebody registered into the family by hand stays. Afterwards the family has no
+/// template, so `ecstpl render` (and `deploy`) refuse instead of rendering a kept revision.
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_deregisters_kept_and_pending_template_revisions() {
+    use support::proxy::{Fault, RecordingProxy};
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let ecs = ecs_client(&moto.endpoint()).await;
+    let terraform = terraform_binaries()
+        .into_iter()
+        .find(|t| t.version.starts_with("1.15"))
+        .expect("Terraform 1.15 from scripts/bootstrap");
+    let workspace = Workspace::new(&terraform, &proxy.endpoint());
+    let config = CONFIG
+        .replace(
+            "region = \"us-east-1\"",
+            "region = \"us-east-1\"\n  max_retries = 1",
+        )
+        .replace(
+            "tags                     = { team = \"platform\" }",
+            "tags                     = { team = \"platform\" }\n  keep_superseded_revisions = 1",
+        );
+    workspace.write("main.tf", &config);
+    workspace.apply(&[]);
+    workspace.apply(&["-var", "log_level=debug"]);
+    // The third apply keeps :2 and fails to deregister :1 (two failed attempts with
+    // max_retries = 1): :1 is left in pending_deregistration.
+    proxy.inject(Fault::ServerError {
+        operation: Some("DeregisterTaskDefinition".into()),
+        times: 2,
+    });
+    let third = workspace.apply(&["-var", "log_level=warn"]);
+    assert!(
+        third
+            .combined()
+            .contains("Could not deregister a superseded template revision"),
+        "{}",
+        third.combined()
+    );
+    assert_eq!(
+        active_templates(&ecs, "web-template").await.len(),
+        3,
+        "current, kept and pending are ACTIVE before destroy"
+    );
+    // Somebody registers a revision into the family by hand: not ecstpl's to deregister.
+    let foreign = support::register_raw(
+        &moto.endpoint(),
+        &serde_json::json!({"family": "web-template",
+            "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 128}]}),
+    );
+    let foreign = foreign["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .expect("foreign ARN")
+        .to_string();
+    // A service bootstrapped on the current template revision, as a new stack starts.
+    let _ = support::ecs_call(
+        &moto.endpoint(),
+        "CreateCluster",
+        &serde_json::json!({"clusterName": "prod"}),
+    );
+    let (code, body) = support::ecs_call(
+        &moto.endpoint(),
+        "CreateService",
+        &serde_json::json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1,
+            "taskDefinition": "web-template:3"}),
+    );
+    assert_eq!(code, 200, "{body}");
+
+    workspace.destroy(&["-var", "log_level=warn"]);
+
+    assert_eq!(
+        active_templates(&ecs, "web-template").await,
+        Vec::<String>::new(),
+        "no ACTIVE template revision is left in the family"
+    );
+    assert_eq!(status(&describe(&ecs, &foreign).await), "ACTIVE");
+    let render = support::ecstpl(
+        &moto.endpoint(),
+        &["render", "--cluster", "prod", "--service", "web"],
+    );
+    assert_eq!(render.code, 2, "{}", render.combined());
+    assert!(
+        render.stderr.contains("has no ACTIVE revision tagged"),
+        "{}",
+        render.combined()
+    );
+    let deploy = support::ecstpl(
+        &moto.endpoint(),
+        &[
+            "deploy",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            "--image",
+            "app=repo:v1",
+            "--no-wait",
+        ],
+    );
+    assert_eq!(deploy.code, 2, "{}", deploy.combined());
+}

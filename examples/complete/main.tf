@@ -1,7 +1,7 @@
 # One service with the whole template pattern: Terraform owns the template, CI owns the image,
 # and the service always points at what is live. No ignore_changes anywhere.
 #
-#   terraform apply                       template web-template:N, service on it (first apply)
+#   terraform apply -var 'subnet_ids=["subnet-…"]'   template web-template:N, service on it (first apply)
 #   ecstpl deploy --cluster prod --service web --image app=repo:v42      (in CI, many times a day)
 #   terraform plan                        clean: the data source returns what CI deployed
 terraform {
@@ -27,9 +27,16 @@ variable "name" {
   default = "web"
 }
 
+# The service's tasks run in these subnets (awsvpc): ECS refuses a service without one. They
+# need a route to the image registry (a NAT gateway, or VPC endpoints).
 variable "subnet_ids" {
-  type    = list(string)
-  default = []
+  type        = list(string)
+  description = "Subnets for the service's tasks, at least one."
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "Give at least one subnet: ECS refuses an awsvpc service without subnets."
+  }
 }
 
 resource "ecstpl_template" "this" {

@@ -217,6 +217,12 @@ impl crate::rollout::Observer for Progress {
             revision.family_revision()
         ));
     }
+    fn resume_hint(&self, target: &crate::rollout::Target) -> Option<String> {
+        Some(format!(
+            "continue with `ecstpl continue --cluster {} --service {}` (add --rollback to roll back)",
+            target.cluster, target.service
+        ))
+    }
 }
 
 /// Appends markdown to `$GITHUB_STEP_SUMMARY` when it is set (GitHub Actions).

@@ -3,7 +3,8 @@
 //! `--image` (`crate::rollout`): register in the deploy family with the contract tags, point
 //! the service at it, follow the service deployment as ECS reports it. Progress is streamed to
 //! Terraform; a deployment that ends other than SUCCESSFUL (a circuit-breaker rollback, say)
-//! fails the action with the reason.
+//! fails the action with the reason. `wait_until` means what `ecstpl deploy --wait-until`
+//! means; a deployment paused at a PAUSE lifecycle hook is reported with how to continue it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,12 +18,20 @@ use crate::plugin::schema::{Attribute, Block, Mode, Schema};
 use crate::plugin::value::{Type, Value};
 use crate::provider::{Shared, values};
 use crate::rollout::follow::{self, Expect};
-use crate::rollout::{self as shared, ExitCode, Failure, Observer, RenderInput, Target, Wait};
+use crate::rollout::{
+    self as shared, ExitCode, Failure, Observer, RenderInput, Target, Wait, WaitUntil,
+};
 use crate::taskdef;
 
 pub const TYPE_NAME: &str = "ecstpl_rollout";
 const DEFAULT_TIMEOUT: &str = "15m";
 const DEFAULT_POLL_INTERVAL: &str = "5s";
+/// `wait_until` values, as `ecstpl deploy --wait-until` spells them.
+const WAIT_UNTIL: &[(&str, WaitUntil)] = &[
+    ("deployed", WaitUntil::Deployed),
+    ("stable", WaitUntil::Stable),
+    ("paused", WaitUntil::Paused),
+];
 
 pub(crate) struct RolloutAction {
     shared: Arc<Shared>,
@@ -77,6 +86,10 @@ pub(crate) fn schema() -> Schema {
                     "poll_interval",
                     "How often to look at the deployment (at least `200ms`). Defaults to `5s`.",
                 ),
+                optional(
+                    "wait_until",
+                    "What the action waits for, as `ecstpl deploy --wait-until`: `deployed` (the default: the service deployment ends SUCCESSFUL, bake time included), `stable` (the new revision runs every task and takes all production traffic; it may still bake) or `paused` (the deployment waits at a PAUSE lifecycle hook, or ended SUCCESSFUL without one). With `paused` the action succeeds at the pause and says how to continue the deployment; with the others a pause holds the action until someone continues the deployment or `timeout` passes.",
+                ),
             ],
             ..Block::default()
         },
@@ -97,6 +110,21 @@ fn duration(config: &Value, name: &str, default: &str) -> Result<Duration, Strin
     Ok(parsed)
 }
 
+/// The `wait_until` attribute: `deployed` when unset (or unknown until apply).
+fn wait_until(config: &Value) -> Result<WaitUntil, String> {
+    let Some(text) = values::string(config, "wait_until") else {
+        return Ok(WaitUntil::Deployed);
+    };
+    WAIT_UNTIL
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, until)| *until)
+        .ok_or_else(|| {
+            let names: Vec<String> = WAIT_UNTIL.iter().map(|(n, _)| format!("{n:?}")).collect();
+            format!("{text:?} is none of {}.", names.join(", "))
+        })
+}
+
 fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for name in ["cluster", "service"] {
@@ -112,6 +140,13 @@ fn validate(config: &Value) -> Diagnostics {
         && let Err(message) = taskdef::validate_family(&template)
     {
         diags.error_at(AttributePath::root("template"), "Invalid template", message);
+    }
+    if let Err(message) = wait_until(config) {
+        diags.error_at(
+            AttributePath::root("wait_until"),
+            "Invalid wait_until",
+            message,
+        );
     }
     for (name, default) in [
         ("timeout", DEFAULT_TIMEOUT),
@@ -134,7 +169,19 @@ struct Streamed {
     last: String,
 }
 
+/// How to continue (or roll back) a deployment paused at a PAUSE lifecycle hook.
+fn resume_hint(target: &Target) -> String {
+    format!(
+        "continue it with `ecstpl continue --cluster {} --service {}` (add `--rollback` to roll it back), or ECS's ContinueServiceDeployment with the hook's action",
+        target.cluster, target.service
+    )
+}
+
 impl Observer for Streamed {
+    fn resume_hint(&self, target: &Target) -> Option<String> {
+        Some(resume_hint(target))
+    }
+
     fn line(&mut self, line: &str) {
         self.progress.send(line);
     }
@@ -164,7 +211,7 @@ impl RolloutAction {
             service: values::string(config, "service").unwrap_or_default(),
         };
         let wait = Wait {
-            until: shared::WaitUntil::Deployed,
+            until: wait_until(config).unwrap_or(WaitUntil::Deployed),
             timeout: duration(config, "timeout", DEFAULT_TIMEOUT).unwrap_or_default(),
             poll_interval: duration(config, "poll_interval", DEFAULT_POLL_INTERVAL)
                 .unwrap_or_default(),
@@ -209,23 +256,45 @@ impl RolloutAction {
         .await
         .map_err(failed)?;
         let revision = started.registered.family_revision();
+        // The deployment is still waiting at a hook when the action ends (wait_until = "paused"
+        // or the timeout passed at the pause): say how to move it on.
+        let paused = followed
+            .pause
+            .as_ref()
+            .filter(|_| matches!(followed.code, ExitCode::Success | ExitCode::Timeout));
         match followed.code {
             ExitCode::Success => {
+                let next = match paused {
+                    Some(_) => format!(
+                        "; the deployment is paused until someone acts: {}",
+                        resume_hint(&target)
+                    ),
+                    None => String::new(),
+                };
                 observer.line(&format!(
-                    "{revision} from template {}: {}",
+                    "{revision} from template {}: {}{next}",
                     started.rendered.template.family_revision(),
                     followed.message
                 ));
                 Ok(())
             }
-            _ => Err(Diagnostics::single_error(
-                "Rollout failed",
-                format!(
-                    "{revision} on service {}: {}",
-                    target.service,
-                    followed.explained()
-                ),
-            )),
+            _ => {
+                let next = match paused {
+                    Some(_) => format!(
+                        ". The deployment is paused at a lifecycle hook: {}. To have the action succeed at a pause, set wait_until = \"paused\".",
+                        resume_hint(&target)
+                    ),
+                    None => String::new(),
+                };
+                Err(Diagnostics::single_error(
+                    "Rollout failed",
+                    format!(
+                        "{revision} on service {}: {}{next}",
+                        target.service,
+                        followed.explained()
+                    ),
+                ))
+            }
         }
     }
 }
@@ -263,7 +332,14 @@ mod tests {
 
     fn config(pairs: &[(&str, &str)]) -> Value {
         let mut attributes = BTreeMap::new();
-        for name in ["cluster", "service", "template", "timeout", "poll_interval"] {
+        for name in [
+            "cluster",
+            "service",
+            "template",
+            "timeout",
+            "poll_interval",
+            "wait_until",
+        ] {
             attributes.insert(name.to_string(), Value::Null);
         }
         for (name, value) in pairs {
@@ -281,6 +357,7 @@ mod tests {
             ("template", "web template"),
             ("timeout", "soon"),
             ("poll_interval", "0s"),
+            ("wait_until", "done"),
         ]));
         let text = format!("{bad:?}");
         for expected in [
@@ -288,6 +365,7 @@ mod tests {
             "Invalid template",
             "Invalid timeout",
             "Invalid poll_interval",
+            "Invalid wait_until",
         ] {
             assert!(text.contains(expected), "{expected}: {text}");
         }

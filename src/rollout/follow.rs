@@ -382,13 +382,18 @@ pub(crate) async fn follow(
                 return Ok(done(ExitCode::Success, message, deployment, stages));
             }
             if announced_pause.as_deref() != Some(hook.id.as_str()) {
+                let hint = observer
+                    .resume_hint(target)
+                    .map(|hint| format!("; {hint}"))
+                    .unwrap_or_default();
                 observer.line(&format!(
-                    "paused at {}: lifecycle hook {} awaits action{}; continue with `ecstpl continue --cluster {} --service {}` (add --rollback to roll back)",
-                    deployment.lifecycle_stage.as_deref().unwrap_or("a lifecycle stage"),
+                    "paused at {}: lifecycle hook {} awaits action{}{hint}",
+                    deployment
+                        .lifecycle_stage
+                        .as_deref()
+                        .unwrap_or("a lifecycle stage"),
                     hook.id,
                     expiry(hook),
-                    target.cluster,
-                    target.service
                 ));
                 announced_pause = Some(hook.id.clone());
             }

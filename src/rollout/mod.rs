@@ -123,6 +123,11 @@ pub trait Observer: Send {
     fn registered(&mut self, _revision: &Revision) {}
     /// The service now runs (or deploys) `revision`.
     fn service_updated(&mut self, _service: &str, _revision: &Revision) {}
+    /// How a person continues (or rolls back) a deployment of `target` paused at a lifecycle
+    /// hook, in the front end's own words; shown with the pause.
+    fn resume_hint(&self, _target: &Target) -> Option<String> {
+        None
+    }
 }
 
 /// What to render: the service, and what the caller decides over the template's defaults.
@@ -226,9 +231,9 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
             ))
         })?;
     if deploy_family == template.family() {
-        return Err(bad(
-            "the deploy family must differ from the template family",
-        ));
+        return Err(bad(format!(
+            "the deploy family must differ from the template family ({deploy_family:?}): name a new family for deployed revisions; the service moves to it with this deploy"
+        )));
     }
     let live_ci = live
         .revision

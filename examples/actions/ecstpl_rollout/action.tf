@@ -14,5 +14,6 @@ action "ecstpl_rollout" "web" {
     template      = ecstpl_template.web.family
     timeout       = "20m"
     poll_interval = "10s"
+    wait_until    = "deployed" # or "stable", or "paused" to stop at a PAUSE lifecycle hook
   }
 }

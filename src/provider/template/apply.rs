@@ -46,6 +46,8 @@ pub(crate) async fn apply(
     let planned = &planned;
     let mut private = Private::parse(&request.planned_private);
     response.private = request.planned_private.clone();
+    // The configuration's order of blocks is in state from now on.
+    private.moved = false;
     let registers = prior.is_null() || values::is_unknown(planned, ARN);
     let mut state = if registers {
         match register(ecs, planned).await {
@@ -260,12 +262,42 @@ async fn retag(
     Ok(())
 }
 
+/// Destroy: every template revision the resource owns goes INACTIVE, not only the current one.
+/// A superseded revision kept by `keep_superseded_revisions` (or left in
+/// `pending_deregistration`, which is always of the same family) would otherwise stay ACTIVE and tagged, and `ecstpl deploy` would
+/// take it for the template of a family Terraform no longer manages. Only ecstpl's own template
+/// revisions are deregistered; the current one goes last, so a failure leaves the resource in
+/// state (its revision still ACTIVE) and the next destroy finishes the job.
 async fn delete(ecs: &Ecs, prior: &Value, diags: &mut Diagnostics) {
     let Some(arn) = values::string(prior, ARN) else {
         return;
     };
     if values::boolean(prior, SKIP_DESTROY) == Some(true) {
-        tracing::info!(%arn, "skip_destroy: leaving the template revision registered");
+        tracing::info!(%arn, "skip_destroy: leaving the template revisions registered");
+        return;
+    }
+    let family = values::string(prior, FAMILY).unwrap_or_default();
+    match ecs
+        .prune(&family, aws::contract::ROLE_TEMPLATE, 0, &arn)
+        .await
+    {
+        Ok(pruned) => {
+            for (superseded, err) in &pruned.failed {
+                diags.error(
+                    "Could not deregister a superseded template revision",
+                    format!("{superseded} stays ACTIVE: {err}. Run the destroy again."),
+                );
+            }
+            for deregistered in &pruned.deregistered {
+                tracing::info!(arn = %deregistered, "deregistered a superseded template revision");
+            }
+        }
+        Err(err) => diags.error(
+            "Could not list the family's template revisions",
+            format!("Nothing was deregistered: {err}. Run the destroy again."),
+        ),
+    }
+    if diags.has_errors() {
         return;
     }
     match ecs.describe_task_definition(&arn).await {

@@ -13,6 +13,7 @@ mod apply;
 pub(crate) mod attrs;
 mod identity;
 mod list;
+mod moved;
 mod plan;
 mod private;
 mod read;
@@ -150,7 +151,7 @@ impl Resource for TemplateResource {
     }
 
     async fn move_state(&self, request: MoveRequest) -> MoveResponse {
-        read::move_state(request)
+        moved::move_state(request)
     }
 
     async fn import(&self, request: ImportRequest) -> ImportResponse {

@@ -9,6 +9,7 @@ use crate::plugin::framework::{PlanRequest, PlanResponse};
 use crate::plugin::plan::Semantics;
 use crate::plugin::value::Value;
 use crate::provider::template::attrs::*;
+use crate::provider::template::moved;
 use crate::provider::template::private::Private;
 use crate::provider::template::request;
 use crate::provider::values;
@@ -98,6 +99,18 @@ pub(crate) fn modify_plan(
     let planned = &mut response.planned_state;
     planned.set_attr(TAGS_ALL, tags_all);
     let private = Private::parse(&request.prior_private);
+    let new_version = new_version
+        && !(private.moved
+            && !request.prior_state.is_null()
+            && moved::same_revision_in_any_order(planned, &request.prior_state));
+    if !new_version && private.moved {
+        // Right after a move: the configuration lists the AWS provider's set-backed blocks in
+        // another order, the same revision. The order changes in place.
+        for name in [ARN, REVISION, ARN_WITHOUT_REVISION] {
+            let prior = request.prior_state.get_attr(name).cloned();
+            planned.set_attr(name, prior.unwrap_or(Value::Null));
+        }
+    }
     if new_version {
         tracing::debug!("plan registers a new template revision");
     } else if private.contract_tags_missing && !request.prior_state.is_null() {

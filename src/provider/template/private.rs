@@ -15,6 +15,10 @@ pub(crate) struct Private {
     /// The superseded revisions could not even be listed: the next apply looks again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub supersede_pending: bool,
+    /// The state was moved from `aws_ecs_task_definition` and not yet applied: its set-backed
+    /// blocks are in an order the configuration did not choose (see `moved`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
 }
 
 impl Private {
@@ -51,6 +55,7 @@ mod tests {
             contract_tags_missing: true,
             pending_deregistration: vec!["arn:1".into()],
             supersede_pending: true,
+            moved: true,
         };
         assert_eq!(Private::parse(&private.to_bytes()), private);
         assert_eq!(Private::parse(b"not json"), Private::default());

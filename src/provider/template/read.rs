@@ -13,9 +13,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::aws::{self, Ecs, Revision};
 use crate::plugin::diag::Diagnostics;
-use crate::plugin::framework::{
-    ImportRequest, ImportResponse, MoveRequest, MoveResponse, ReadRequest, ReadResponse,
-};
+use crate::plugin::framework::{ImportRequest, ImportResponse, ReadRequest, ReadResponse};
 use crate::plugin::value::{Type, Value};
 use crate::provider::task_blocks;
 use crate::provider::template::attrs::*;
@@ -185,123 +183,6 @@ pub(crate) async fn import(
             .error("Could not look up the task definition to import", err.to_string()),
     }
     response
-}
-
-/// `moved` from `aws_ecs_task_definition`. Terraform moves state before it configures any
-/// provider, so this reads nothing from ECS: the AWS provider's attributes have ecstpl's names,
-/// and its state becomes ecstpl's as stored (unset strings, which it writes as "", are null).
-/// The refresh that follows reads status and tags, and the plan compares the configuration
-/// with the moved values semantically, so the first plan shows only ecstpl's contract tags,
-/// added in place on the same revision.
-pub(crate) fn move_state(request: MoveRequest) -> MoveResponse {
-    let mut response = MoveResponse {
-        state: Value::Null,
-        private: Vec::new(),
-        diagnostics: Diagnostics::new(),
-    };
-    let source = match identity::move_source(&request) {
-        Ok(source) => source,
-        Err(diagnostics) => {
-            response.diagnostics = diagnostics;
-            return response;
-        }
-    };
-    let attributes = source
-        .attributes
-        .into_iter()
-        .map(|(key, value)| {
-            let value = match (key.as_str(), value) {
-                // The AWS provider stores its defaults for what ECS has no value of: an empty
-                // set of compatibilities and `skip_destroy = false` mean unset here.
-                (REQUIRES_COMPATIBILITIES, Json::Array(items)) if items.is_empty() => Json::Null,
-                (SKIP_DESTROY, Json::Bool(false)) => Json::Null,
-                (_, value) => unset_strings_as_null(value),
-            };
-            (key, value)
-        })
-        .collect::<Map<String, Json>>();
-    let ty = schema::value_type();
-    let bytes = as_single_blocks(Json::Object(attributes), ty)
-        .to_string()
-        .into_bytes();
-    let mut state = match crate::plugin::value::decode_json(&bytes, ty) {
-        Ok(state) => super::with_empty_block_lists(state),
-        Err(err) => {
-            response.diagnostics.error(
-                "Cannot move this aws_ecs_task_definition: its state does not fit ecstpl_template",
-                err.to_string(),
-            );
-            return response;
-        }
-    };
-    let family = state.get_attr(FAMILY).cloned().unwrap_or(Value::Null);
-    state.set_attr(ID, family);
-    state.set_attr(PENDING_DEREGISTRATION, Value::List(Vec::new()));
-    let is_template = state
-        .get_attr(TAGS_ALL)
-        .and_then(|tags| tags.get_attr(aws::contract::TAG_ROLE))
-        .and_then(Value::as_str)
-        == Some(aws::contract::ROLE_TEMPLATE);
-    response.state = state;
-    response.private = Private {
-        contract_tags_missing: !is_template,
-        ..Private::default()
-    }
-    .to_bytes();
-    response
-}
-
-/// The AWS provider keeps a block of at most one (`ephemeral_storage`, `runtime_platform`,
-/// `proxy_configuration`, the volume configurations) as a list of one; ecstpl as the block.
-fn as_single_blocks(value: Json, ty: &Type) -> Json {
-    match (value, ty) {
-        (Json::Array(mut items), Type::Object(_)) if items.len() <= 1 => match items.pop() {
-            Some(item) => as_single_blocks(item, ty),
-            None => Json::Null,
-        },
-        (Json::Object(fields), Type::Object(types)) => Json::Object(
-            fields
-                .into_iter()
-                .map(|(key, value)| {
-                    let value = match types.get(&key) {
-                        Some(ty) => as_single_blocks(value, ty),
-                        None => value,
-                    };
-                    (key, value)
-                })
-                .collect(),
-        ),
-        (Json::Array(items), Type::List(element) | Type::Set(element)) => Json::Array(
-            items
-                .into_iter()
-                .map(|item| as_single_blocks(item, element))
-                .collect(),
-        ),
-        (other, _) => other,
-    }
-}
-
-/// "" where the AWS provider left a string unset, in attributes and in blocks (lists of
-/// objects); maps (tags, properties, labels) keep their values as they are.
-fn unset_strings_as_null(value: Json) -> Json {
-    match value {
-        Json::String(text) if text.is_empty() => Json::Null,
-        Json::Array(items) => Json::Array(
-            items
-                .into_iter()
-                .map(|item| match item {
-                    Json::Object(block) => Json::Object(
-                        block
-                            .into_iter()
-                            .map(|(key, value)| (key, unset_strings_as_null(value)))
-                            .collect(),
-                    ),
-                    other => other,
-                })
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 /// The forms an import ID takes: a task definition ARN, `family:revision` or `family`.

@@ -57,7 +57,7 @@ pub(crate) fn schema() -> Schema {
                 optional(TAGS, Type::map(Type::String), "Tags on the template revision. Keys starting with `ecstpl:` are reserved."),
                 attribute(ENABLE_FAULT_INJECTION, Type::Bool, Mode::OptionalComputed,
                     "Enable fault injection (FIS) for tasks of this definition. Left out means `false` (ECS reports `false`)."),
-                optional(SKIP_DESTROY, Type::Bool, "Keep the template revision registered when the resource is destroyed."),
+                optional(SKIP_DESTROY, Type::Bool, "Keep the template revisions registered when the resource is destroyed. Without it, destroy deregisters every ACTIVE revision of the family tagged `ecstpl:role=template`: the current one, superseded ones `keep_superseded_revisions` kept and any in `pending_deregistration`, so no template is left for `ecstpl deploy` to render from. A revision somebody else registered into the family is left alone."),
                 optional(DEREGISTER_SUPERSEDED, Type::Bool,
                     "Deregister superseded template revisions after an update registers a new one (default `true`). Only revisions tagged `ecstpl:role=template` are ever deregistered; a revision somebody else registered into the family is left alone."),
                 optional(KEEP_SUPERSEDED_REVISIONS, Type::Number,

@@ -90,7 +90,9 @@ pub(crate) fn validate(config: &Value) -> Diagnostics {
             diags.error_at(
                 AttributePath::root(DEPLOY_FAMILY),
                 "deploy_family must differ from family",
-                "The template family holds only template revisions; deployed revisions go to a family of their own so each owner registers into its own family.",
+                format!(
+                    "The template family holds only template revisions; deployed revisions go to a family of their own so each owner registers into its own family. Name a new family (e.g. \"{deploy_family}-live\"): the next `ecstpl deploy` registers there and moves the service to it, also when the service runs this family now (a migrated task definition; see the migrating guide)."
+                ),
             );
         }
     }
