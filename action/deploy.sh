@@ -15,6 +15,7 @@
 #   INPUT_WAIT_UNTIL                    --wait-until deployed|stable|paused
 #   INPUT_WAIT_FOR_MINUTES              --timeout <N>m
 #   INPUT_PRUNE_KEEP                    --prune-keep N
+#   INPUT_VERIFY                        true: --verify; strict: --verify strict
 #   ECSTPL_BIN                          the ecstpl binary (default: ecstpl on PATH)
 set -euo pipefail
 
@@ -56,6 +57,14 @@ template="$(trim "${INPUT_TEMPLATE:-}")"
 [ -z "$template" ] || args+=(--template "$template")
 family="$(trim "${INPUT_FAMILY:-}")"
 [ -z "$family" ] || args+=(--family "$family")
+
+verify="$(trim "${INPUT_VERIFY:-}" | tr '[:upper:]' '[:lower:]')"
+case "$verify" in
+  "" | false) ;;
+  true) args+=(--verify) ;;
+  strict) args+=(--verify strict) ;;
+  *) invalid verify "expected true, false or strict, got '${INPUT_VERIFY}'" ;;
+esac
 
 overlay="$(trim "${INPUT_OVERLAY:-}")"
 if [ -n "$overlay" ]; then

@@ -623,6 +623,15 @@ fn deploy_maps_the_inputs_to_ecstpl_deploy_writes_the_outputs_and_refuses_bad_in
             "input prune-keep",
         ),
         (
+            vec![
+                ("cluster", "prod"),
+                ("service", "web"),
+                ("image", "app=repo/app:v3"),
+                ("verify", "maybe"),
+            ],
+            "input verify",
+        ),
+        (
             vec![("service", "web"), ("image", "app=repo/app:v3")],
             "input cluster",
         ),

@@ -134,11 +134,7 @@ struct Sequence<'a> {
 
 fn template_config(version: u32, keep_superseded: u32, pause: bool) -> String {
     // The service's blue/green pause would hold the action at the pause: it waits for it.
-    let wait_until = if pause {
-        "\n    wait_until    = \"paused\""
-    } else {
-        ""
-    };
+    let wait_until = if pause { "paused" } else { "deployed" };
     format!(
         r#"
 terraform {{
@@ -166,7 +162,8 @@ resource "ecstpl_template" "web" {{
 action "ecstpl_rollout" "web" {{
   config {{
     cluster       = "prod"
-    service       = "web"{wait_until}
+    service       = "web"
+    wait_until    = "{wait_until}"
     timeout       = "60s"
     poll_interval = "200ms"
   }}
@@ -312,13 +309,13 @@ impl Sequence<'_> {
         } else {
             &[]
         };
-        let (continued, result) = self.ecstpl("continue", answer);
+        let (continued, answered) = self.ecstpl("continue", answer);
         let wanted = if roll_back_at_pause {
             "rolled back"
         } else {
             "continued"
         };
-        self.check(continued.code == 0 && result["result"] == wanted, || {
+        self.check(continued.code == 0 && answered["result"] == wanted, || {
             format!("continue at the pause: {}", continued.combined())
         });
         (output, result)

@@ -403,6 +403,22 @@ pub fn ecs_call(
     operation: &str,
     body: &serde_json::Value,
 ) -> (u16, serde_json::Value) {
+    aws_json_call(
+        endpoint,
+        "ecs",
+        &format!("AmazonEC2ContainerServiceV20141113.{operation}"),
+        body,
+    )
+}
+
+/// One AWS JSON 1.1 call to `service` (its signing name: `ecr`, `ssm`, `logs`, …) with the
+/// `X-Amz-Target` `target`; the emulator routes by the signing name.
+pub fn aws_json_call(
+    endpoint: &str,
+    service: &str,
+    target: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
     use std::io::Write;
     let address = endpoint
         .strip_prefix("http://")
@@ -415,7 +431,7 @@ pub fn ecs_call(
         .expect("read timeout");
     write!(
         stream,
-        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: AmazonEC2ContainerServiceV20141113.{operation}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
         payload.len()
     )
     .expect("send the request");

@@ -73,6 +73,11 @@ pub enum Fault {
     /// (throttling, 500 with and without an ECS error body, resets, lost answers, slow
     /// answers, and now and then an answer that never comes).
     Random { seed: u64, rate: f64 },
+    /// HTTP 400 AccessDeniedException (the credentials may not make the call), `times` times.
+    AccessDenied {
+        operation: Option<String>,
+        times: u32,
+    },
     /// A token bucket as ECS throttles: `burst` requests at once, then `per_second`.
     RateLimit {
         operation: Option<String>,
@@ -160,6 +165,14 @@ impl State {
                     return Action::Respond(
                         StatusCode::BAD_REQUEST,
                         r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+                    );
+                }
+                Fault::AccessDenied { operation, times } if *times > 0 && matches(operation) => {
+                    *times -= 1;
+                    self.injected += 1;
+                    return Action::Respond(
+                        StatusCode::BAD_REQUEST,
+                        r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/ci/run is not authorized to perform this action"}"#,
                     );
                 }
                 Fault::ServerError { operation, times } if *times > 0 && matches(operation) => {
