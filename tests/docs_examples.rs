@@ -94,6 +94,16 @@ fn examples_validate() {
             output.combined()
         );
 
+        let express = Workspace::new(&terraform, &moto.endpoint());
+        express.write("main.tf", &example("express/main.tf"));
+        let output = express.run(&["validate", "-no-color"]);
+        assert!(
+            output.success(),
+            "Terraform {} express example: {}",
+            terraform.version,
+            output.combined()
+        );
+
         let demo = Workspace::new(&terraform, &moto.endpoint());
         demo.write("main.tf", &example("demo/main.tf"));
         let output = demo.run(&["validate", "-no-color"]);
