@@ -212,8 +212,11 @@ impl Sequence<'_> {
         args.extend(extra);
         self.figures.commands += 1;
         let output = ecstpl(&self.endpoint, &args);
-        self.history
-            .push(format!("    ecstpl {} → exit {}", args.join(" "), output.code));
+        self.history.push(format!(
+            "    ecstpl {} → exit {}",
+            args.join(" "),
+            output.code
+        ));
         let result = if json_output {
             let Ok(result) = serde_json::from_str::<Json>(output.stdout.trim()) else {
                 self.fail(&format!(
@@ -252,7 +255,11 @@ impl Sequence<'_> {
             "DescribeServices",
             &json!({"cluster": "prod", "services": ["web"]}),
         );
-        short(body["services"][0]["taskDefinition"].as_str().unwrap_or_default())
+        short(
+            body["services"][0]["taskDefinition"]
+                .as_str()
+                .unwrap_or_default(),
+        )
     }
 
     fn describe(&self, id: &str) -> Json {
@@ -300,9 +307,17 @@ impl Sequence<'_> {
         if !self.model.pause || output.code != 0 || result["result"] != "paused" {
             return (output, result);
         }
-        let answer: &[&str] = if roll_back_at_pause { &["--rollback"] } else { &[] };
+        let answer: &[&str] = if roll_back_at_pause {
+            &["--rollback"]
+        } else {
+            &[]
+        };
         let (continued, result) = self.ecstpl("continue", answer);
-        let wanted = if roll_back_at_pause { "rolled back" } else { "continued" };
+        let wanted = if roll_back_at_pause {
+            "rolled back"
+        } else {
+            "continued"
+        };
         self.check(continued.code == 0 && result["result"] == wanted, || {
             format!("continue at the pause: {}", continued.combined())
         });
@@ -352,11 +367,7 @@ impl Sequence<'_> {
     }
 
     fn step(&mut self, step: Step) {
-        *self
-            .figures
-            .by_step
-            .entry(format!("{step:?}"))
-            .or_default() += 1;
+        *self.figures.by_step.entry(format!("{step:?}")).or_default() += 1;
         self.history.push(format!("{step:?}"));
         let deployed_before = self.model.live != self.model.bootstrap;
         match step {
@@ -392,7 +403,9 @@ impl Sequence<'_> {
                     // Nothing CI set: every container would run the template's placeholder.
                     self.expect_code(&output, 2, "the placeholder is refused");
                     let writes = self.writes();
-                    self.check(writes.is_empty(), || format!("refused, yet wrote {writes:?}"));
+                    self.check(writes.is_empty(), || {
+                        format!("refused, yet wrote {writes:?}")
+                    });
                     return;
                 };
                 self.expect_code(&output, 0, "a deploy that keeps CI's image");
@@ -404,7 +417,8 @@ impl Sequence<'_> {
                         || format!("a re-run registers and updates nothing: {result} {writes:?}"),
                     );
                 } else {
-                    let revision = short(result["task_definition_arn"].as_str().unwrap_or_default());
+                    let revision =
+                        short(result["task_definition_arn"].as_str().unwrap_or_default());
                     if revision != self.model.live {
                         self.model.served.insert(revision.clone(), same);
                         self.moved_to(revision);
@@ -424,8 +438,10 @@ impl Sequence<'_> {
             Step::RunThenDeploy => {
                 let image = self.new_image();
                 self.proxy.clear();
-                let (output, _) =
-                    self.ecstpl("run", &["--image", &format!("app={image}"), "--", "migrate"]);
+                let (output, _) = self.ecstpl(
+                    "run",
+                    &["--image", &format!("app={image}"), "--", "migrate"],
+                );
                 self.expect_code(&output, 0, "the migration");
                 self.model.asked.insert(image.clone());
                 let (output, result) =
@@ -462,7 +478,9 @@ impl Sequence<'_> {
                     _ => {
                         self.expect_code(&output, 2, "nothing CI deployed to go back to");
                         let writes = self.writes();
-                        self.check(writes.is_empty(), || format!("refused, yet wrote {writes:?}"));
+                        self.check(writes.is_empty(), || {
+                            format!("refused, yet wrote {writes:?}")
+                        });
                     }
                 }
             }
@@ -492,7 +510,9 @@ impl Sequence<'_> {
                 let (output, _) = self.ecstpl("rollback", &["--to", "web-template:1"]);
                 self.expect_code(&output, 2, "a template revision needs --force");
                 let writes = self.writes();
-                self.check(writes.is_empty(), || format!("refused, yet wrote {writes:?}"));
+                self.check(writes.is_empty(), || {
+                    format!("refused, yet wrote {writes:?}")
+                });
             }
             Step::TemplateChange => {
                 self.model.template_version += 1;
@@ -510,7 +530,9 @@ impl Sequence<'_> {
                 let (output, _) = self.ecstpl("deploy", &["--image", &format!("app={image}")]);
                 self.expect_code(&output, 2, "no template after destroy");
                 let writes = self.writes();
-                self.check(writes.is_empty(), || format!("refused, yet wrote {writes:?}"));
+                self.check(writes.is_empty(), || {
+                    format!("refused, yet wrote {writes:?}")
+                });
                 self.model.template_version += 1;
                 self.apply_template();
             }
@@ -520,17 +542,26 @@ impl Sequence<'_> {
                 };
                 self.proxy.clear();
                 self.figures.commands += 1;
-                let invoked = self
-                    .workspace
-                    .run(&["apply", "-auto-approve", "-input=false", "-no-color", "-invoke=action.ecstpl_rollout.web"]);
-                self.history.push(format!("    terraform apply -invoke → exit {}", invoked.code));
+                let invoked = self.workspace.run(&[
+                    "apply",
+                    "-auto-approve",
+                    "-input=false",
+                    "-no-color",
+                    "-invoke=action.ecstpl_rollout.web",
+                ]);
+                self.history.push(format!(
+                    "    terraform apply -invoke → exit {}",
+                    invoked.code
+                ));
                 self.expect_code(&invoked, 0, "the rollout action");
                 // The action rolls the latest template out; a revision rendered from it (an
                 // overlay or not) is nothing to roll out.
                 let same = self.render_now(&render.image, false);
                 if same.template_version == render.template_version {
                     let writes = self.writes();
-                    self.check(writes.is_empty(), || format!("nothing to roll out, yet wrote {writes:?}"));
+                    self.check(writes.is_empty(), || {
+                        format!("nothing to roll out, yet wrote {writes:?}")
+                    });
                     return;
                 }
                 if self.model.pause {
@@ -571,9 +602,10 @@ impl Sequence<'_> {
             .filter_map(Json::as_str)
             .filter(|arn| {
                 let tags = self.describe(arn)["tags"].clone();
-                tags.as_array().into_iter().flatten().any(|t| {
-                    t["key"] == "ecstpl:role" && t["value"] == "template"
-                })
+                tags.as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|t| t["key"] == "ecstpl:role" && t["value"] == "template")
             })
             .map(short)
             .collect()
@@ -670,7 +702,11 @@ fn sequence(seed: u64, steps: u64, terraform: &Terraform, figures: &mut Figures)
         },
         history: vec![format!(
             "service {} , keep_superseded_revisions = {keep_superseded}",
-            if pause { "BLUE_GREEN with a PAUSE hook" } else { "ROLLING with the circuit breaker" }
+            if pause {
+                "BLUE_GREEN with a PAUSE hook"
+            } else {
+                "ROLLING with the circuit breaker"
+            }
         )],
         next_image: 0,
         overlay: overlay.to_string_lossy().into_owned(),
