@@ -361,3 +361,158 @@ fn rollback_of_an_express_service_goes_back_through_update_express_gateway_servi
         "repo/web:v1"
     );
 }
+
+const TERRAFORM_HEADER: &str = r#"
+terraform {
+  required_providers {
+    ecstpl = { source = "ecstpl/ecstpl" }
+  }
+}
+
+provider "ecstpl" {
+  region = "us-east-1"
+}
+"#;
+
+/// `ecstpl_template` for the Express service with `express = true`; `main` is the name of
+/// its first container and `level` an environment value.
+fn express_template(main: &str, level: &str) -> String {
+    format!(
+        r#"
+resource "ecstpl_template" "web" {{
+  family                   = "web-template"
+  deploy_family            = "web"
+  express                  = true
+  cpu                      = "256"
+  memory                   = "512"
+  network_mode             = "awsvpc"
+  requires_compatibilities = ["FARGATE"]
+  container_definitions = jsonencode([{{
+    name         = "{main}"
+    image        = "placeholder"
+    portMappings = [{{ containerPort = 8080, name = "http" }}]
+    environment  = [{{ name = "LEVEL", value = "{level}" }}]
+  }}])
+}}
+
+action "ecstpl_rollout" "web" {{
+  config {{
+    cluster       = "prod"
+    service       = "web"
+    template      = ecstpl_template.web.family
+    timeout       = "60s"
+    poll_interval = "200ms"
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn the_rollout_action_and_plan_time_checks_on_an_express_service() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let endpoint = proxy.endpoint();
+    proxy.deployment_scenario(Scenario::Succeed { steps: 1 });
+    let terraform = terraform_binaries()
+        .into_iter()
+        .find(|t| t.version.starts_with("1.15"))
+        .expect("Terraform 1.15 from scripts/bootstrap (actions need 1.14+)");
+    let workspace = Workspace::new(&terraform, &endpoint);
+
+    // express = true refuses, at plan, a template Express cannot take: nothing registered.
+    workspace.write(
+        "main.tf",
+        &format!("{TERRAFORM_HEADER}{}", express_template("app", "a")),
+    );
+    let refused = workspace.run(&["plan", "-input=false", "-no-color"]);
+    assert!(!refused.success(), "{}", refused.combined());
+    assert!(
+        refused.combined().contains("No container named Main"),
+        "{}",
+        refused.combined()
+    );
+    assert_eq!(count(&proxy.calls(), "RegisterTaskDefinition"), 0);
+
+    // The template, an Express service on it, and CI's deploy of the image.
+    workspace.write(
+        "main.tf",
+        &format!("{TERRAFORM_HEADER}{}", express_template("Main", "a")),
+    );
+    workspace.apply(&[]);
+    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
+    let (status, body) = ecs_call(
+        &endpoint,
+        "CreateService",
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1,
+                "taskDefinition": "web-template:1", "launchType": "FARGATE"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    proxy.mark_express("web");
+    let deployed = deploy(&endpoint, &["--image", "Main=repo/web:v1"]);
+    assert_eq!(deployed.code, 0, "{}", deployed.combined());
+
+    // A template change rolled out by the action: through UpdateExpressGatewayService alone,
+    // with CI's image kept.
+    workspace.write(
+        "main.tf",
+        &format!("{TERRAFORM_HEADER}{}", express_template("Main", "b")),
+    );
+    workspace.apply(&[]);
+    proxy.clear();
+    let invoked = workspace.apply(&["-invoke=action.ecstpl_rollout.web"]);
+    assert!(
+        invoked.combined().contains("deployment SUCCESSFUL"),
+        "{}",
+        invoked.combined()
+    );
+    let calls = proxy.calls();
+    assert_eq!(count(&calls, "UpdateExpressGatewayService"), 1, "{calls:?}");
+    assert_eq!(count(&calls, "UpdateService"), 0, "{calls:?}");
+    let live = express_live(&endpoint);
+    let main = container(&described(&endpoint, &live), "Main").clone();
+    assert_eq!(main["image"], "repo/web:v1", "{main}");
+    assert_eq!(
+        main["environment"],
+        json!([{"name": "LEVEL", "value": "b"}])
+    );
+}
+
+#[test]
+fn run_places_a_one_off_task_like_the_express_services_tasks() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let endpoint = proxy.endpoint();
+    express_service(&proxy);
+    proxy.clear();
+    let ran = ecstpl(
+        &endpoint,
+        &[
+            "run",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+            "--image",
+            "Main=repo/web:v1",
+            "--poll-interval",
+            "50ms",
+            "--timeout",
+            "60s",
+            "--",
+            "migrate",
+        ],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.combined());
+    let runs = proxy.run_requests();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["launchType"], "FARGATE", "{}", runs[0]);
+    assert_eq!(
+        runs[0]["overrides"]["containerOverrides"][0]["name"], "Main",
+        "{}",
+        runs[0]
+    );
+    let calls = proxy.calls();
+    assert_eq!(count(&calls, "UpdateExpressGatewayService"), 0, "{calls:?}");
+    assert_eq!(count(&calls, "UpdateService"), 0, "{calls:?}");
+}
