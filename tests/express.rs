@@ -297,22 +297,16 @@ fn status_and_the_data_source_read_the_express_services_live_revision() {
     let workspace = Workspace::new(&terraform, &endpoint);
     workspace.write(
         "main.tf",
-        r#"terraform {
-  required_providers {
-    ecstpl = { source = "registry.terraform.io/ecstpl/ecstpl" }
-  }
-}
-
-provider "ecstpl" {
-  region = "us-east-1"
-}
-
+        &format!(
+            "{TERRAFORM_HEADER}{}",
+            r#"
 data "ecstpl_deployed_revision" "web" {
   cluster  = "prod"
   service  = "web"
   template = "web-template"
 }
-"#,
+"#
+        ),
     );
     proxy.clear();
     let plan = workspace.plan_json(&[]);

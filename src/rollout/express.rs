@@ -26,7 +26,7 @@ pub(crate) fn refuse_unservable(
     }
     let reasons: Vec<String> = problems
         .iter()
-        .map(|p| format!("{}: {}", p.summary, p.detail))
+        .map(|p| format!("{}: {}", p.summary, p.detail.trim_end_matches('.')))
         .collect();
     Err(bad(format!(
         "service {:?} is an Express service and {what} cannot serve it: {}; nothing was registered or changed. Fix the template (mark its ecstpl_template with express = true to check this at plan time)",

@@ -453,14 +453,17 @@ pub(crate) async fn launch(
     let (registered, _) = register_or_reuse(ecs, &rendered, observer).await?;
     let since = follow::epoch_now();
     let deployment = point_service_at(ecs, &rendered.live.service, target, &registered).await?;
+    let express = rendered.live.service.express;
     observer.line(&format!(
-        "service {} now set to {}{}",
+        "{}service {} now set to {}{}",
+        if express { "Express " } else { "" },
         target.service,
         registered.family_revision(),
-        deployment
-            .as_deref()
-            .map(|d| format!(" (deployment {d})"))
-            .unwrap_or_default()
+        match deployment.as_deref() {
+            Some(d) => format!(" (deployment {d})"),
+            None if express => " (UpdateExpressGatewayService)".to_string(),
+            None => String::new(),
+        }
     ));
     observer.service_updated(&target.service, &registered);
     Ok(Started {
