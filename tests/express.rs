@@ -510,3 +510,29 @@ fn run_places_a_one_off_task_like_the_express_services_tasks() {
     assert_eq!(count(&calls, "UpdateExpressGatewayService"), 0, "{calls:?}");
     assert_eq!(count(&calls, "UpdateService"), 0, "{calls:?}");
 }
+
+#[test]
+fn an_express_deployment_its_alarms_roll_back_is_a_failure_and_the_service_stays_on_the_last_good_revision()
+ {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let endpoint = proxy.endpoint();
+    express_service(&proxy);
+    let good = deploy(&endpoint, &["--image", "Main=repo/web:v1"]);
+    assert_eq!(good.code, 0, "{}", good.combined());
+    let v1 = express_live(&endpoint);
+
+    // Express rolls back by its 4xx/5xx alarm (developer guide, express-service-update-full).
+    proxy.deployment_scenario(Scenario::FailByAlarm {
+        stage: "PRODUCTION_TRAFFIC_SHIFT",
+        alarm: "web-5xx",
+    });
+    let bad = deploy(&endpoint, &["--image", "Main=repo/web:broken"]);
+    assert_eq!(bad.code, 4, "{}", bad.combined());
+    assert!(
+        bad.stderr.contains("ROLLBACK_SUCCESSFUL") && bad.stderr.contains("web-5xx"),
+        "{}",
+        bad.combined()
+    );
+    assert_eq!(express_live(&endpoint), v1);
+}
