@@ -512,8 +512,7 @@ fn run_places_a_one_off_task_like_the_express_services_tasks() {
 }
 
 #[test]
-fn an_express_deployment_its_alarms_roll_back_is_a_failure_and_the_service_stays_on_the_last_good_revision()
- {
+fn an_alarm_rollback_fails_the_deploy_and_keeps_the_last_good_revision() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     let endpoint = proxy.endpoint();
