@@ -9,6 +9,9 @@ mod deployments;
 #[path = "../tests/support/ecs_model.rs"]
 #[allow(dead_code)]
 mod ecs_model;
+#[path = "../tests/support/express.rs"]
+#[allow(dead_code)]
+mod express;
 #[path = "../tests/support/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;

@@ -94,15 +94,18 @@ fn examples_validate() {
             output.combined()
         );
 
-        let demo = Workspace::new(&terraform, &moto.endpoint());
-        demo.write("main.tf", &example("demo/main.tf"));
-        let output = demo.run(&["validate", "-no-color"]);
-        assert!(
-            output.success(),
-            "Terraform {} demo: {}",
-            terraform.version,
-            output.combined()
-        );
+        // Whole configurations of their own.
+        for whole in ["demo/main.tf", "express/main.tf"] {
+            let workspace = Workspace::new(&terraform, &moto.endpoint());
+            workspace.write("main.tf", &example(whole));
+            let output = workspace.run(&["validate", "-no-color"]);
+            assert!(
+                output.success(),
+                "Terraform {} {whole}: {}",
+                terraform.version,
+                output.combined()
+            );
+        }
     }
 }
 

@@ -152,6 +152,10 @@ pub struct Service {
     pub run_settings: crate::aws::RunSettings,
     /// The service's events, newest first: (seconds since the epoch, message).
     pub events: Vec<(f64, String)>,
+    /// An Express service (`resourceManagementType: ECS`): ECS manages its load balancer,
+    /// scaling and networking, and its task definition changes through
+    /// UpdateExpressGatewayService ([`crate::aws::express`]).
+    pub express: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -523,6 +527,8 @@ impl Ecs {
                 .map(|c| c.r#type().as_str().to_string())
                 .unwrap_or_else(|| "ECS".into()),
             current_service_deployment: found.current_service_deployment().map(str::to_string),
+            express: found.resource_management_type()
+                == Some(&aws_sdk_ecs::types::ResourceManagementType::Ecs),
             run_settings: crate::aws::RunSettings {
                 launch_type: found.launch_type().cloned(),
                 capacity_provider_strategy: found.capacity_provider_strategy().to_vec(),
@@ -717,6 +723,7 @@ mod rollout_tests {
             current_service_deployment: None,
             run_settings: crate::aws::RunSettings::default(),
             events: Vec::new(),
+            express: false,
         }
     }
 

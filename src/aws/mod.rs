@@ -7,6 +7,7 @@ pub mod contract;
 mod deployments;
 mod ecs;
 mod error;
+pub(crate) mod express;
 mod raw;
 pub(crate) mod settings;
 mod templates;

@@ -340,7 +340,7 @@ async fn prune(
 
 pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
     finish(async {
-        let live = live(ecs, &args.target).await?;
+        let live = crate::rollout::live_reported(ecs, &args.target.target()).await?;
         let family = template_family(args.template.as_deref(), &live.revision).ok();
         let rendered_from = live.revision.rendered_from();
         let (latest, latest_problem) = match &family {
@@ -389,6 +389,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let pause = ongoing.as_ref().and_then(|d| d.pause().cloned());
         let result = json!({
             "cluster": args.target.cluster, "service": args.target.service,
+            "express": live.service.express,
             "live": live.revision.family_revision(), "live_arn": live.revision.arn(),
             "template": rendered_from, "latest_template": latest.as_ref().map(Revision::family_revision),
             "in_sync": in_sync, "images": images, "rollout_state": rollout, "drift": drift,
@@ -408,7 +409,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
             Output::Json => out(result),
             Output::Text => {
                 let line = |text: String| out(text);
-                line(format!("service:          {}/{}", args.target.cluster, args.target.service));
+                line(format!("service:          {}/{}{}", args.target.cluster, args.target.service, if live.service.express { " (Express service)" } else { "" }));
                 line(format!("live revision:    {}", live.revision.family_revision()));
                 line(format!("rendered from:    {}", rendered_from.as_deref().unwrap_or("(unknown)")));
                 line(format!("latest template:  {}", latest.as_ref().map_or_else(|| format!("none: {}", latest_problem.as_deref().unwrap_or("unknown")), Revision::family_revision)));
@@ -527,13 +528,13 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
             let destination = rollback_destination(ecs, args, &live).await?;
             let target_arn = destination.arn().to_string();
             let since = follow::epoch_now();
-            let started = ecs
-                .update_service_task_definition(
-                    &args.target.cluster,
-                    &args.target.service,
-                    &target_arn,
-                )
-                .await?;
+            let started = crate::rollout::point_service_at(
+                ecs,
+                &live.service,
+                &args.target.target(),
+                &destination,
+            )
+            .await?;
             err(format!(
                 "service {} set back to {target_arn}",
                 args.target.service

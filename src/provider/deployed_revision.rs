@@ -43,7 +43,9 @@ pub(crate) fn schema() -> Schema {
                 `cluster` and `service` (the service's primary deployment) or `family` (its latest \
                 ACTIVE revision). Services on the CODE_DEPLOY or EXTERNAL deployment controller \
                 are read from the service's `taskDefinition`, which is what their last deployment \
-                set."
+                set. An ECS Express service is read from its own API (the active configuration \
+                DescribeExpressGatewayService reports): point \
+                `aws_ecs_express_gateway_service.task_definition_arn` at `arn`."
                 .into(),
             attributes: vec![
                 input(
@@ -242,7 +244,16 @@ async fn read(ecs: &Ecs, config: &Value, diagnostics: &mut Diagnostics) -> Optio
         let cluster = values::string(config, "cluster").unwrap_or_default();
         let service = values::string(config, "service").unwrap_or_default();
         let arn = match ecs.describe_service(&cluster, &service).await {
-            Ok(Some(found)) => Some(found.live_task_definition().to_string()),
+            // An Express service's live revision is what its own API reports.
+            Ok(Some(found)) => {
+                match crate::rollout::express::reported_task_definition(ecs, &found).await {
+                    Ok(arn) => Some(arn),
+                    Err(crate::rollout::Failure(_, message)) => {
+                        diagnostics.error("Could not describe the Express service", message);
+                        return None;
+                    }
+                }
+            }
             Ok(None) => None,
             // No cluster yet means no service yet: the first apply of a new stack.
             Err(err) if err.code() == Some("ClusterNotFoundException") => None,

@@ -5,6 +5,7 @@
 //! front end shows goes through an [`Observer`].
 
 pub(crate) mod explain;
+pub(crate) mod express;
 pub(crate) mod follow;
 pub(crate) mod rollback;
 pub mod verify;
@@ -155,6 +156,16 @@ pub(crate) struct Live {
 }
 
 pub(crate) async fn live(ecs: &Ecs, target: &Target) -> Result<Live, Failure> {
+    live_with(ecs, target, false).await
+}
+
+/// As [`live`], with the revision as the service's own API reports it: for an Express service,
+/// DescribeExpressGatewayService's (what `status` shows); for any other, the same.
+pub(crate) async fn live_reported(ecs: &Ecs, target: &Target) -> Result<Live, Failure> {
+    live_with(ecs, target, true).await
+}
+
+async fn live_with(ecs: &Ecs, target: &Target, reported: bool) -> Result<Live, Failure> {
     let service = match ecs.describe_service(&target.cluster, &target.service).await {
         Err(err) if err.code() == Some("ClusterNotFoundException") => {
             return Err(bad(format!("cluster {:?} not found", target.cluster)));
@@ -167,7 +178,11 @@ pub(crate) async fn live(ecs: &Ecs, target: &Target) -> Result<Live, Failure> {
             target.service, target.cluster
         ))
     })?;
-    let arn = service.live_task_definition().to_string();
+    let arn = if reported {
+        express::reported_task_definition(ecs, &service).await?
+    } else {
+        service.live_task_definition().to_string()
+    };
     let revision = ecs
         .describe_task_definition(&arn)
         .await?
@@ -313,6 +328,7 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
             problem.summary, problem.detail
         )));
     }
+    express::refuse_unservable(&live.service, &request, "the rendered task definition")?;
     let warnings = problems
         .iter()
         .filter(|p| p.warning)
@@ -432,17 +448,18 @@ pub(crate) async fn launch(
     }
     let (registered, _) = register_or_reuse(ecs, &rendered, observer).await?;
     let since = follow::epoch_now();
-    let deployment = ecs
-        .update_service_task_definition(&target.cluster, &target.service, registered.arn())
-        .await?;
+    let deployment = point_service_at(ecs, &rendered.live.service, target, &registered).await?;
+    let express = rendered.live.service.express;
     observer.line(&format!(
-        "service {} now set to {}{}",
+        "{}service {} now set to {}{}",
+        if express { "Express " } else { "" },
         target.service,
         registered.family_revision(),
-        deployment
-            .as_deref()
-            .map(|d| format!(" (deployment {d})"))
-            .unwrap_or_default()
+        match deployment.as_deref() {
+            Some(d) => format!(" (deployment {d})"),
+            None if express => " (UpdateExpressGatewayService)".to_string(),
+            None => String::new(),
+        }
     ));
     observer.service_updated(&target.service, &registered);
     Ok(Started {
@@ -452,4 +469,31 @@ pub(crate) async fn launch(
         deployment,
         since,
     })
+}
+
+/// Points the service at `revision` the way the service takes a task definition: an Express
+/// service through UpdateExpressGatewayService (its load balancer, scaling and networking are
+/// ECS's: UpdateService would change it behind Express's back), any other through UpdateService,
+/// which touches nothing but the task definition. Returns the service deployment started,
+/// where the answer names it (UpdateExpressGatewayService's does not: following finds it by
+/// the revision it runs).
+pub(crate) async fn point_service_at(
+    ecs: &Ecs,
+    service: &Service,
+    target: &Target,
+    revision: &Revision,
+) -> Result<Option<String>, Failure> {
+    if service.express {
+        express::refuse_unservable(
+            service,
+            &revision.task_definition,
+            &revision.family_revision(),
+        )?;
+        ecs.update_express_gateway_service(&service.arn, revision.arn())
+            .await?;
+        return Ok(None);
+    }
+    Ok(ecs
+        .update_service_task_definition(&target.cluster, &target.service, revision.arn())
+        .await?)
 }

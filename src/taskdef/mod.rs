@@ -5,6 +5,7 @@
 mod deploy;
 mod document;
 mod ecs_checks;
+mod express;
 mod normalize;
 mod references;
 mod render;
@@ -22,6 +23,7 @@ pub use self::document::{
     strip_read_only,
 };
 pub use self::ecs_checks::is_role_arn;
+pub use self::express::{EXPRESS_CONTAINER, express_problems};
 pub use self::normalize::{
     containers_equivalent, normalize_container, normalize_containers, normalize_task_definition,
 };

@@ -628,6 +628,50 @@ impl Simulator {
         }
     }
 
+    /// The service's ARN and cluster ARN, when the simulator knows the service.
+    pub fn service_arns(&self, name: &str) -> Option<(String, String)> {
+        let service = self.services.get(name)?;
+        Some((service.arn.clone(), service.cluster_arn.clone()))
+    }
+
+    /// The service revisions the service runs tasks of, as (service revision ARN, task
+    /// definition ARN, created at), oldest first: the last successful one, and while a
+    /// deployment is under way (or rolling back) its target too.
+    pub fn active_revisions(&self, name: &str) -> Vec<(String, String, f64)> {
+        let Some(service) = self.services.get(name) else {
+            return Vec::new();
+        };
+        let mut active = Vec::new();
+        let latest = self.latest_of(name);
+        if let Some(current) = &service.current_revision {
+            let at = latest.map_or(0.0, |d| d.created_at - 1.0);
+            active.push((current.clone(), self.task_definition_of(current), at));
+        }
+        if let Some(latest) = latest.filter(|d| {
+            matches!(
+                d.status,
+                "PENDING"
+                    | "IN_PROGRESS"
+                    | "STOP_REQUESTED"
+                    | "ROLLBACK_REQUESTED"
+                    | "ROLLBACK_IN_PROGRESS"
+            )
+        }) && service.current_revision.as_ref() != Some(&latest.target_revision)
+        {
+            active.push((
+                latest.target_revision.clone(),
+                self.task_definition_of(&latest.target_revision),
+                latest.created_at,
+            ));
+        }
+        active
+    }
+
+    /// The newest deployment of the service, if any.
+    pub fn latest_deployment(&self, name: &str) -> Option<String> {
+        self.latest_of(name).map(|d| d.arn.clone())
+    }
+
     /// The service's deployment ECS is working on (the newest), if any.
     fn latest_of(&self, service: &str) -> Option<&Deployment> {
         self.services

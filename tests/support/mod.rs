@@ -5,6 +5,7 @@
 
 pub mod deployments;
 pub mod ecs_model;
+pub mod express;
 pub mod proxy;
 pub mod templates;
 

@@ -16,6 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use super::deployments::Simulator;
 pub use super::deployments::{Scenario, TaskOutcome};
+use super::express::Express;
 
 /// A fault to inject into matching requests (`operation: None` matches every operation).
 #[derive(Clone, Debug)]
@@ -137,6 +138,8 @@ struct State {
     random: Option<fastrand::Rng>,
     /// How many answers never came ([`Fault::Random`] allows one a run).
     hung: u32,
+    /// The services marked as ECS Express services ([`super::express`]).
+    express: Express,
 }
 
 /// The body of a 503 from an AWS JSON-protocol service.
@@ -438,6 +441,18 @@ impl RecordingProxy {
             .failing_tasks = outcomes;
     }
 
+    /// From now on `service` is an ECS Express service: DescribeServices reports it with
+    /// `resourceManagementType: ECS`, and UpdateExpressGatewayService and
+    /// DescribeExpressGatewayService answer for it ([`super::express`]). Deployments are
+    /// simulated from now on.
+    pub fn mark_express(&self, service: &str) {
+        let mut state = self.state.lock().expect("proxy state");
+        state
+            .deployments
+            .get_or_insert_with(|| Simulator::new(Scenario::Succeed { steps: 1 }));
+        state.express.mark(service);
+    }
+
     /// Every RunTask request the simulator received.
     pub fn run_requests(&self) -> Vec<serde_json::Value> {
         let state = self.state.lock().expect("proxy state");
@@ -552,13 +567,21 @@ async fn handle(
             }
             let request_json: serde_json::Value =
                 serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            // ECS checks the task definition an Express service is given: describe it first.
+            let checked = match Express::task_definition_to_check(&operation, &request_json) {
+                Some(arn) => describe_upstream(&client, &upstream, &arn).await?,
+                None => None,
+            };
             // The APIs moto does not serve are answered here when deployments are simulated.
             let answered = {
-                let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
-                state
-                    .deployments
-                    .as_mut()
-                    .and_then(|simulator| simulator.answer(&operation, &request_json))
+                let mut guard = state.lock().map_err(|_| "proxy state poisoned")?;
+                let state = &mut *guard;
+                state.deployments.as_mut().and_then(|simulator| {
+                    state
+                        .express
+                        .answer(simulator, &operation, &request_json, checked.as_ref())
+                        .or_else(|| simulator.answer(&operation, &request_json))
+                })
             };
             if let Some((status, answer)) = answered {
                 return Ok(Response::builder()
@@ -599,6 +622,39 @@ async fn handle(
     }
 }
 
+/// The task definition `arn` as the emulator describes it (None when it does not know it):
+/// what ECS itself looks at, so the call is not recorded as one of the client's.
+async fn describe_upstream(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    upstream: &str,
+    arn: &str,
+) -> Result<Option<serde_json::Value>, ProxyError> {
+    let host = upstream.trim_start_matches("http://");
+    let request = Request::builder()
+        .method("POST")
+        .uri(format!("{upstream}/"))
+        .header("host", host)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header(
+            "x-amz-target",
+            "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition",
+        )
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(Full::new(Bytes::from(
+            serde_json::json!({"taskDefinition": arn}).to_string(),
+        )))?;
+    let response = client.request(request).await?;
+    if !response.status().is_success() {
+        return Ok(None);
+    }
+    let body = response.into_body().collect().await?.to_bytes();
+    let described: serde_json::Value = serde_json::from_slice(&body)?;
+    Ok(Some(described["taskDefinition"].clone()).filter(|d| d.is_object()))
+}
+
 /// Applies the rollout simulation to a successful response; Some(new body) when rewritten.
 fn simulate(
     state: &Arc<Mutex<State>>,
@@ -606,7 +662,8 @@ fn simulate(
     request: &serde_json::Value,
     body: &[u8],
 ) -> Result<Option<Vec<u8>>, ProxyError> {
-    let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
+    let mut guard = state.lock().map_err(|_| "proxy state poisoned")?;
+    let state = &mut *guard;
     if state.ecs_model
         && matches!(
             operation,
@@ -686,6 +743,7 @@ fn simulate(
             };
             for service in services {
                 simulator.describe_service(service);
+                state.express.describe_service(service);
             }
             Ok(Some(serde_json::to_vec(&response)?))
         }

@@ -17,6 +17,7 @@ pub(crate) const TAGS: &str = "tags";
 pub(crate) const TAGS_ALL: &str = "tags_all";
 pub(crate) const ENABLE_FAULT_INJECTION: &str = "enable_fault_injection";
 pub(crate) const SKIP_DESTROY: &str = "skip_destroy";
+pub(crate) const EXPRESS: &str = "express";
 pub(crate) const DEREGISTER_SUPERSEDED: &str = "deregister_superseded";
 pub(crate) const KEEP_SUPERSEDED_REVISIONS: &str = "keep_superseded_revisions";
 pub(crate) const ARN: &str = "arn";

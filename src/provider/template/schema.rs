@@ -58,6 +58,8 @@ pub(crate) fn schema() -> Schema {
                 attribute(ENABLE_FAULT_INJECTION, Type::Bool, Mode::OptionalComputed,
                     "Enable fault injection (FIS) for tasks of this definition. Left out means `false` (ECS reports `false`)."),
                 optional(SKIP_DESTROY, Type::Bool, "Keep the template revisions registered when the resource is destroyed. Without it, destroy deregisters every ACTIVE revision of the family tagged `ecstpl:role=template`: the current one, superseded ones `keep_superseded_revisions` kept and any in `pending_deregistration`, so no template is left for `ecstpl deploy` to render from. A revision somebody else registered into the family is left alone."),
+                optional(EXPRESS, Type::Bool,
+                    "The template serves an ECS Express service: plan fails unless the task definition has what Express needs (a container named `Main` with a single TCP port mapping that has a `containerPort` and a `name`, and `FARGATE` in `requires_compatibilities`), the same check `ecstpl deploy` makes before it registers for an Express service. Changing it registers nothing."),
                 optional(DEREGISTER_SUPERSEDED, Type::Bool,
                     "Deregister superseded template revisions after an update registers a new one (default `true`). Only revisions tagged `ecstpl:role=template` are ever deregistered; a revision somebody else registered into the family is left alone."),
                 optional(KEEP_SUPERSEDED_REVISIONS, Type::Number,

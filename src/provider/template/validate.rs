@@ -66,6 +66,11 @@ pub(crate) fn validate(config: &Value) -> Diagnostics {
                 for problem in taskdef::validate_task_definition(&body, &described.unknown) {
                     report(&problem, CONTAINER_DEFINITIONS, document, &mut diags);
                 }
+                if values::boolean(config, EXPRESS) == Some(true) {
+                    for problem in taskdef::express_problems(&body, &described.unknown) {
+                        report(&problem, CONTAINER_DEFINITIONS, document, &mut diags);
+                    }
+                }
             }
         }
     }
@@ -293,5 +298,45 @@ mod tests {
         }));
         value.set_attr(CPU, Value::unknown());
         assert!(validate(&value).is_empty(), "{:?}", validate(&value));
+    }
+
+    /// `express = true` applies the Express rules, each on the attribute it is about; without
+    /// it the same template is fine.
+    #[test]
+    fn express_templates_need_main_with_one_named_port_and_fargate() {
+        let template = |express: bool| {
+            serde_json::json!({
+                "family": "web", "cpu": "256", "memory": "512", "network_mode": "awsvpc",
+                "requires_compatibilities": ["EC2"], "express": express,
+                "container_definitions": r#"[{"name":"app","image":"x","portMappings":[{"containerPort":80}]}]"#
+            })
+        };
+        assert!(problems(template(false)).is_empty());
+        let found = problems(template(true));
+        assert_eq!(
+            found,
+            [
+                (
+                    "Not FARGATE compatible".to_string(),
+                    Some(AttributePath::root(REQUIRES_COMPATIBILITIES))
+                ),
+                (
+                    "No container named Main".to_string(),
+                    Some(AttributePath::root(CONTAINER_DEFINITIONS))
+                ),
+            ]
+        );
+        let unnamed = problems(serde_json::json!({
+            "family": "web", "cpu": "256", "memory": "512", "network_mode": "awsvpc",
+            "requires_compatibilities": ["FARGATE"], "express": true,
+            "container_definitions": r#"[{"name":"Main","image":"x","portMappings":[{"containerPort":80}]}]"#
+        }));
+        assert_eq!(
+            unnamed,
+            [(
+                "Main's port mapping has no name".to_string(),
+                Some(AttributePath::root(CONTAINER_DEFINITIONS))
+            )]
+        );
     }
 }
