@@ -292,6 +292,19 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
                         "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]}}),
     );
     assert_eq!(status, 200, "{body}");
+    // CI deploys the app's image (through the pause): the template's image is a placeholder.
+    let wait = ["--poll-interval", "50ms", "--timeout", "60s"];
+    let service = ["--cluster", "prod", "--service", "web"];
+    let mut deploy = vec!["deploy", "--image", "app=repo:v1", "--wait-until", "paused"];
+    deploy.extend(service);
+    deploy.extend(wait);
+    let deployed = ecstpl(&endpoint, &deploy);
+    assert_eq!(deployed.code, 0, "{}", deployed.combined());
+    let mut resume = vec!["continue"];
+    resume.extend(service);
+    resume.extend(wait);
+    let resumed = ecstpl(&endpoint, &resume);
+    assert_eq!(resumed.code, 0, "{}", resumed.combined());
 
     // wait_until = "paused": the action ends at the pause, successfully, and says how to go on.
     let paused_action =
@@ -313,9 +326,9 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
         "and how to continue: {text}"
     );
     assert_eq!(
-        live(&endpoint).0,
-        "web:1",
-        "the service is on the new revision"
+        live(&endpoint),
+        ("web:2".into(), "repo:v1".into(), "b".into()),
+        "the service is on the new revision, CI's image kept"
     );
 
     // The way the action names works: the deployment completes.

@@ -334,3 +334,77 @@ fn access_denied_is_not_checked_unless_strict_and_an_untrusted_role_is_missing_t
         untrusted.stdout
     );
 }
+
+#[test]
+fn verify_references_in_the_provider_fails_the_plan_on_the_attribute() {
+    let (_moto, _proxy, endpoint) = start();
+    let terraform = support::terraform_binaries().remove(0);
+    let workspace = support::Workspace::new(&terraform, &endpoint);
+    let config = |verify: bool| {
+        format!(
+            r#"
+terraform {{
+  required_providers {{
+    ecstpl = {{ source = "ecstpl/ecstpl" }}
+  }}
+}}
+
+provider "ecstpl" {{
+  region            = "us-east-1"
+  verify_references = {verify}
+}}
+
+resource "ecstpl_template" "web" {{
+  family             = "web-template"
+  deploy_family      = "web"
+  execution_role_arn = "arn:aws:iam::123456789012:role/web-exec"
+  container_definitions = jsonencode([{{
+    name    = "app"
+    image   = "placeholder"
+    memory  = 128
+    secrets = [{{ name = "DB_PASSWORD", valueFrom = "/prod/db/password" }}]
+    logConfiguration = {{
+      logDriver = "awslogs"
+      options   = {{ "awslogs-group" = "/ecs/web", "awslogs-region" = "us-east-1", "awslogs-stream-prefix" = "web" }}
+    }}
+  }}])
+}}
+"#
+        )
+    };
+    // Off by default: the plan does not ask.
+    workspace.write("main.tf", &config(false));
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 2, "{}", output.combined());
+
+    workspace.write("main.tf", &config(true));
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 1, "{}", output.combined());
+    // Terraform wraps diagnostics: compare with single spaces.
+    let text = output
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for expected in [
+        "executionRoleArn: IAM role arn:aws:iam::123456789012:role/web-exec does not exist",
+        "containerDefinitions[app].secrets[DB_PASSWORD].valueFrom: SSM parameter /prod/db/password does not exist",
+        "containerDefinitions[app].logConfiguration.options.awslogs-group: log group /ecs/web does not exist",
+        "execution_role_arn",
+        "container_definitions",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+
+    create_all(&endpoint);
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(
+        code,
+        2,
+        "everything in place: the plan goes through\n{}",
+        output.combined()
+    );
+    workspace.apply(&[]);
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}

@@ -35,6 +35,8 @@ pub(crate) fn schema() -> Schema {
                 string_list("shared_credentials_files", "Paths of shared credentials files. Defaults to `~/.aws/credentials`."),
                 Attribute::new("max_retries", Type::Number, Mode::Optional,
                     "How many times a throttled or failed ECS call is retried, with backoff. Defaults to 25, as in the AWS provider: enough to ride out ECS throttling task definition registration (about one call per second per account after a burst); each call with its retries is bounded at 45 s. Retries stop once ECS has answered nothing at all for 20 s (connection refused, no answer within the 10 s attempt timeout), so an unreachable endpoint fails in well under a minute. Failed attempts are logged at info level with their reason."),
+                Attribute::new("verify_references", Type::Bool, Mode::Optional,
+                    "Check at plan time what a new template revision needs at run time, as `ecstpl verify` does: `execution_role_arn` and `task_role_arn` exist and ECS tasks may assume them, ECR images, `secrets` (SSM parameters, Secrets Manager secrets) and `awslogs` log groups exist. What is missing fails the plan on its attribute; what the credentials may not check (AccessDenied) is a warning. Off by default: it needs `iam:GetRole`, `ecr:DescribeImages`, `ssm:GetParameter`, `secretsmanager:DescribeSecret` and `logs:DescribeLogGroups`. Values known only after apply are not checked."),
             ],
             blocks: vec![
                 NestedBlock::new("assume_role", Nesting::Single, Block {

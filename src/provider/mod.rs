@@ -35,6 +35,8 @@ pub(crate) struct Configured {
     ecs: Option<Ecs>,
     /// None when `default_tags` is not known yet.
     default_tags: Option<BTreeMap<String, String>>,
+    /// `verify_references`: plans check what a new template revision needs at run time.
+    verify_references: bool,
 }
 
 impl Shared {
@@ -45,6 +47,7 @@ impl Shared {
             *state = Some(Arc::new(Configured {
                 ecs: None,
                 default_tags: Some(default_tags),
+                verify_references: false,
             }));
         }
     }
@@ -56,6 +59,7 @@ impl Shared {
             *state = Some(Arc::new(Configured {
                 ecs: None,
                 default_tags: None,
+                verify_references: false,
             }));
         }
     }
@@ -80,6 +84,16 @@ impl Shared {
                 "Terraform did not configure the ecstpl provider before using it. This is a bug.",
             )),
         }
+    }
+
+    /// The checker of run-time references when `verify_references` is on and ECS can be
+    /// called (its settings are known).
+    pub(crate) fn verifier(&self) -> Option<crate::aws::Verifier> {
+        let configured = self.configured()?;
+        if !configured.verify_references {
+            return None;
+        }
+        configured.ecs.as_ref()?.verifier()
     }
 
     /// Provider-wide `default_tags`: `Some(empty)` when none are set, `None` while unknown.
@@ -166,8 +180,16 @@ impl framework::Provider for EcstplProvider {
             terraform_version = %request.terraform_version,
             "provider configured"
         );
+        let verify_references = matches!(
+            request.config.get_attr("verify_references"),
+            Some(Value::Bool(true))
+        );
         if let Ok(mut state) = self.shared.state.write() {
-            *state = Some(Arc::new(Configured { ecs, default_tags }));
+            *state = Some(Arc::new(Configured {
+                ecs,
+                default_tags,
+                verify_references,
+            }));
         }
         diagnostics
     }

@@ -129,6 +129,12 @@ impl Resource for TemplateResource {
             new_version,
             response,
         );
+        if new_version
+            && !response.diagnostics.has_errors()
+            && let Some(verifier) = self.shared.verifier()
+        {
+            plan::verify_references(&verifier, response).await;
+        }
     }
 
     async fn apply(&self, request: ApplyRequest) -> ApplyResponse {

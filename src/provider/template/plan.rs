@@ -123,6 +123,55 @@ pub(crate) fn modify_plan(
     }
 }
 
+/// `verify_references`: what the planned revision needs at run time, asked of IAM, ECR, SSM,
+/// Secrets Manager and CloudWatch Logs. Missing is an error on the attribute that names it;
+/// not checked (AccessDenied) a warning. A revision not wholly known yet is not checked.
+pub(crate) async fn verify_references(
+    verifier: &crate::aws::Verifier,
+    response: &mut PlanResponse,
+) {
+    let Ok(definition) = request::register_input(&response.planned_state) else {
+        tracing::debug!("references not checked: the revision is not known until apply");
+        return;
+    };
+    let findings = match crate::rollout::verify::verify(verifier, &definition).await {
+        Ok(findings) => findings,
+        Err(crate::rollout::Failure(_, message)) => {
+            response.diagnostics.warning(
+                "Run-time references not checked",
+                format!("verify_references could not ask AWS: {message}"),
+            );
+            return;
+        }
+    };
+    let document = request::is_document(&response.planned_state);
+    for finding in findings {
+        let attribute = if document {
+            TASK_DEFINITION
+        } else {
+            match finding.path.as_str() {
+                "executionRoleArn" => EXECUTION_ROLE_ARN,
+                "taskRoleArn" => TASK_ROLE_ARN,
+                _ => CONTAINER_DEFINITIONS,
+            }
+        };
+        let at = crate::plugin::path::AttributePath::root(attribute);
+        match &finding.check {
+            crate::aws::Check::Missing(what) => response.diagnostics.error_at(
+                at,
+                "Missing at run time",
+                format!("{}: {what}. ECS would register the revision, and its tasks would fail to start.", finding.path),
+            ),
+            crate::aws::Check::NotChecked(why) => response.diagnostics.warning_at(
+                at,
+                "Not checked",
+                format!("{}: not checked: {why}", finding.path),
+            ),
+            crate::aws::Check::Found(_) => {}
+        }
+    }
+}
+
 /// `tags` over `default_tags` (and a document's own tags); unknown while either is unknown.
 pub(crate) fn planned_tags_all(
     config: &Value,
