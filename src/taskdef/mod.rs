@@ -2,6 +2,7 @@
 //! a change), validation before any API call, and the representation kept in Terraform state.
 //! Works on the ECS API's JSON shape (camelCase keys). No I/O, no SDK, no protocol types.
 
+mod defaults;
 mod deploy;
 mod document;
 mod express;
@@ -13,6 +14,9 @@ mod size;
 mod state;
 mod validate;
 
+pub use self::defaults::{
+    CONTAINER_DEFAULTS, DefaultValue, FieldDefault, TASK_DEFAULTS, default_of, defaults_under,
+};
 pub use self::deploy::{
     DeployImages, ImageError, OverlayError, apply_overlay, ci_images_tag, deploy_images,
     parse_ci_images_tag,
