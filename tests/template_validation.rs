@@ -741,3 +741,51 @@ fn tags_and_default_tags_together_over_the_limit_fail_the_plan_without_any_write
         output.combined()
     );
 }
+
+/// `jsonencode` writes an HCL number as a JSON number; ECS wants a string for an environment
+/// value and answers a SerializationException at apply. The plan fails instead, with the path
+/// to the value, in both input forms, and nothing is written.
+#[test]
+fn a_number_where_ecs_wants_a_string_fails_the_plan_with_its_path() {
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    let terraform = terraform_binaries().remove(0);
+    let container = r#"{ name = "app", image = "placeholder", memory = 128, environment = [{ name = "N", value = 5 }] }"#;
+    let forms = [
+        (
+            "container_definitions",
+            format!("container_definitions = jsonencode([{container}])"),
+        ),
+        (
+            "task_definition",
+            format!("task_definition = jsonencode({{ containerDefinitions = [{container}] }})"),
+        ),
+    ];
+    for (form, argument) in forms {
+        let workspace = Workspace::new(&terraform, &proxy.endpoint());
+        let config = format!(
+            "terraform {{\n  required_providers {{\n    ecstpl = {{ source = \"ecstpl/ecstpl\" }}\n  }}\n}}\n\nprovider \"ecstpl\" {{\n  region = \"us-east-1\"\n}}\n\nresource \"ecstpl_template\" \"web\" {{\n  family = \"web\"\n  {argument}\n}}\n"
+        );
+        workspace.write("main.tf", &config);
+        let output = workspace.run(&["plan", "-input=false", "-no-color"]);
+        assert!(!output.success(), "{form}: {}", output.combined());
+        let text = output
+            .combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(text.contains("Wrong type"), "{form}: {text}");
+        assert!(
+            text.contains(
+                "containerDefinitions[0].environment[0].value: expected a string, got the number 5"
+            ),
+            "{form}: {text}"
+        );
+        assert!(text.contains(&format!("{form} =")), "{form}: {text}");
+        // The same configuration with the value as a string plans.
+        workspace.write("main.tf", &config.replace("value = 5", "value = \"5\""));
+        let output = workspace.run(&["plan", "-input=false", "-no-color"]);
+        assert!(output.success(), "{form}: {}", output.combined());
+    }
+    assert_eq!(proxy.write_calls(), Vec::<String>::new());
+}

@@ -2,9 +2,9 @@
 //! a change), validation before any API call, and the representation kept in Terraform state.
 //! Works on the ECS API's JSON shape (camelCase keys). No I/O, no SDK, no protocol types.
 
+mod defaults;
 mod deploy;
 mod document;
-mod ecs_checks;
 mod express;
 mod normalize;
 mod references;
@@ -14,6 +14,9 @@ mod size;
 mod state;
 mod validate;
 
+pub use self::defaults::{
+    CONTAINER_DEFAULTS, DefaultValue, FieldDefault, TASK_DEFAULTS, default_of, defaults_under,
+};
 pub use self::deploy::{
     DeployImages, ImageError, OverlayError, apply_overlay, ci_images_tag, deploy_images,
     parse_ci_images_tag,
@@ -22,7 +25,6 @@ pub use self::document::{
     ParseError, READ_ONLY_FIELDS, parse_container_definitions, parse_task_definition_document,
     strip_read_only,
 };
-pub use self::ecs_checks::is_role_arn;
 pub use self::express::{EXPRESS_CONTAINER, express_problems};
 pub use self::normalize::{
     containers_equivalent, normalize_container, normalize_containers, normalize_task_definition,
@@ -39,8 +41,8 @@ pub use self::state::{
     without_nulls,
 };
 pub use self::validate::{
-    PathSegment, Problem, check_tag, parse_containers_text, validate_container_definitions,
-    validate_containers, validate_family, validate_task_definition,
+    PathSegment, Problem, check_tag, is_role_arn, parse_containers_text,
+    validate_container_definitions, validate_containers, validate_family, validate_task_definition,
 };
 
 /// What changes how ECS rewrites a definition.

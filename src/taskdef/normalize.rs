@@ -6,10 +6,20 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::taskdef::{Container, Context, READ_ONLY_FIELDS, normalize_cpu, normalize_memory};
+use crate::taskdef::{
+    CONTAINER_DEFAULTS, Container, Context, DefaultValue, READ_ONLY_FIELDS, TASK_DEFAULTS,
+    default_of, defaults_under, normalize_cpu, normalize_memory,
+};
 
 /// Health check timing ECS fills in when the user leaves it out (C13).
-const HEALTH_CHECK_DEFAULTS: &[(&str, i64)] = &[("interval", 30), ("timeout", 5), ("retries", 3)];
+fn health_check_defaults() -> impl Iterator<Item = (&'static str, DefaultValue)> {
+    defaults_under(CONTAINER_DEFAULTS, &["healthCheck"])
+}
+
+/// A container field's default (C1, C9), from the one table of defaults.
+fn container_default(path: &[&str]) -> Option<DefaultValue> {
+    default_of(CONTAINER_DEFAULTS, path)
+}
 
 /// Task-level fields that say who owns a revision rather than what it is.
 const OWNERSHIP_FIELDS: &[&str] = &["family", "tags"];
@@ -91,8 +101,8 @@ pub fn normalize_container(container: &Container, context: &Context) -> Containe
                 Json::Array(entries)
             }
             ("healthCheck", Json::Object(mut health)) => {
-                for (field, default) in HEALTH_CHECK_DEFAULTS {
-                    health.entry(*field).or_insert(Json::from(*default));
+                for (field, default) in health_check_defaults() {
+                    health.entry(field).or_insert(default.to_json());
                 }
                 Json::Object(health)
             }
@@ -101,7 +111,9 @@ pub fn normalize_container(container: &Container, context: &Context) -> Containe
         out.insert(key.clone(), value);
     }
     // C1: `essential` defaults to true.
-    out.entry("essential").or_insert(Json::Bool(true));
+    if let Some(essential) = container_default(&["essential"]) {
+        out.entry("essential").or_insert(essential.to_json());
+    }
     // C2: a container cpu of 0 is what ECS stores for "no reservation".
     if out.get("cpu").and_then(Json::as_i64) == Some(0) {
         out.remove("cpu");
@@ -124,13 +136,19 @@ fn sort_by_name(entries: &mut [Json]) {
     });
 }
 
+fn is_default_protocol(mapping: &Map<String, Json>) -> bool {
+    container_default(&["portMappings", "protocol"])
+        .zip(mapping.get("protocol"))
+        .is_some_and(|(default, value)| default.matches(value))
+}
+
 fn normalize_port_mapping(mapping: &Json, context: &Context) -> Json {
     let Json::Object(mapping) = mapping else {
         return mapping.clone();
     };
     let mut mapping = mapping.clone();
     // C9: tcp is the default protocol.
-    if mapping.get("protocol").and_then(Json::as_str) == Some("tcp") {
+    if is_default_protocol(&mapping) {
         mapping.remove("protocol");
     }
     // C8: host port 0 is a dynamic host port, as is none.
@@ -186,7 +204,9 @@ pub fn normalize_task_definition(definition: &Map<String, Json>) -> Map<String, 
         }
     }
     // T3: no network mode is bridge mode.
-    out.entry("networkMode").or_insert(Json::from("bridge"));
+    if let Some(mode) = default_of(TASK_DEFAULTS, &["networkMode"]) {
+        out.entry("networkMode").or_insert(mode.to_json());
+    }
     let containers = crate::taskdef::render::containers(definition);
     out.insert(
         "containerDefinitions".into(),
@@ -220,7 +240,10 @@ fn normalize_task_field(key: &str, value: &Json) -> Option<Json> {
         }
         ("proxyConfiguration", Json::Object(mut proxy)) => {
             // T11: APPMESH is the only type.
-            if proxy.get("type").and_then(Json::as_str) == Some("APPMESH") {
+            if default_of(TASK_DEFAULTS, &["proxyConfiguration", "type"])
+                .zip(proxy.get("type"))
+                .is_some_and(|(default, value)| default.matches(value))
+            {
                 proxy.remove("type");
             }
             if let Some(Json::Array(properties)) = proxy.get_mut("properties") {
@@ -251,31 +274,30 @@ fn without_false(value: &Json) -> Option<Json> {
     }
 }
 
-/// Values a volume's configuration means when left out, by (configuration, field): T6, T9, T10.
-const VOLUME_DEFAULTS: &[(&str, &str, &str)] = &[
-    ("efsVolumeConfiguration", "rootDirectory", "/"),
-    ("efsVolumeConfiguration", "transitEncryption", "DISABLED"),
-    ("dockerVolumeConfiguration", "scope", "task"),
-    ("dockerVolumeConfiguration", "driver", "local"),
-];
-
 fn normalize_volume(volume: &Json) -> Option<Json> {
     let Json::Object(volume) = volume else {
         return Some(volume.clone());
     };
     let mut volume = volume.clone();
-    for (configuration, field, default) in VOLUME_DEFAULTS {
-        if let Some(Json::Object(inner)) = volume.get_mut(*configuration)
-            && inner.get(*field).and_then(Json::as_str) == Some(*default)
-        {
-            inner.remove(*field);
+    // T6, T9, T10: a value equal to its default is the same as none; the flags among them
+    // are false, which `without_false` has already dropped.
+    for configuration in ["efsVolumeConfiguration", "dockerVolumeConfiguration"] {
+        if let Some(Json::Object(inner)) = volume.get_mut(configuration) {
+            for (field, default) in defaults_under(TASK_DEFAULTS, &["volumes", configuration]) {
+                if inner.get(field).is_some_and(|v| default.matches(v)) {
+                    inner.remove(field);
+                }
+            }
         }
     }
     if let Some(Json::Object(efs)) = volume.get_mut("efsVolumeConfiguration")
         && let Some(Json::Object(authorization)) = efs.get_mut("authorizationConfig")
     {
-        if authorization.get("iam").and_then(Json::as_str) == Some("DISABLED") {
-            authorization.remove("iam");
+        let path = ["volumes", "efsVolumeConfiguration", "authorizationConfig"];
+        for (field, default) in defaults_under(TASK_DEFAULTS, &path) {
+            if authorization.get(field).is_some_and(|v| default.matches(v)) {
+                authorization.remove(field);
+            }
         }
         if authorization.is_empty() {
             efs.remove("authorizationConfig");
@@ -293,11 +315,13 @@ pub(crate) fn minimal_container(container: &Container, context: &Context) -> Con
             continue;
         };
         match (key.as_str(), &mut value) {
-            ("essential", Json::Bool(true)) => continue,
+            ("essential", v) if container_default(&["essential"]).is_some_and(|d| d.matches(v)) => {
+                continue;
+            }
             ("cpu", v) if v.as_i64() == Some(0) => continue,
             ("portMappings", Json::Array(mappings)) => {
                 for mapping in mappings.iter_mut().filter_map(Json::as_object_mut) {
-                    if mapping.get("protocol").and_then(Json::as_str) == Some("tcp") {
+                    if is_default_protocol(mapping) {
                         mapping.remove("protocol");
                     }
                     let host = mapping.get("hostPort").and_then(Json::as_i64);
@@ -310,9 +334,9 @@ pub(crate) fn minimal_container(container: &Container, context: &Context) -> Con
                 }
             }
             ("healthCheck", Json::Object(health)) => {
-                for (field, default) in HEALTH_CHECK_DEFAULTS {
-                    if health.get(*field).and_then(Json::as_i64) == Some(*default) {
-                        health.remove(*field);
+                for (field, default) in health_check_defaults() {
+                    if health.get(field).is_some_and(|v| default.matches(v)) {
+                        health.remove(field);
                     }
                 }
             }

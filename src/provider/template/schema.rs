@@ -79,7 +79,9 @@ pub(crate) fn schema() -> Schema {
 
 /// Attributes ECS gives a value when they are left out (optional+computed in the schema): an
 /// imported revision may carry that value, which then means the same as leaving it out.
-/// Sources: the rules table, `crate::taskdef::rules` (T3, T5, T6, T7, T9, T10, T11).
+/// Sources: the rules table, `crate::taskdef::rules` (T3, T5, T6, T7, T9, T10, T11). The domain's
+/// one table of defaults, [`crate::taskdef::TASK_DEFAULTS`], says the same in API names; a test
+/// below keeps the two in agreement.
 const ABSENT_MEANS: &[AbsentMeans] = &[
     AbsentMeans {
         path: &[NETWORK_MODE],
@@ -156,6 +158,44 @@ mod tests {
             let attribute = block.attributes.iter().find(|a| a.name == *last);
             let attribute = attribute.unwrap_or_else(|| panic!("no attribute {:?}", rule.path));
             assert_eq!(attribute.mode, Mode::OptionalComputed, "{:?}", rule.path);
+        }
+    }
+
+    /// The plan rules and the domain's table of defaults (what the normalizer compares with)
+    /// name the same fields with the same values: every entry of one is in the other.
+    #[test]
+    fn absent_means_agrees_with_the_domain_defaults() {
+        use crate::taskdef::{DefaultValue, TASK_DEFAULTS};
+        let terraform_path = |api: &[&str]| -> Vec<String> {
+            let (first, rest) = api.split_first().unwrap();
+            let first =
+                attribute_of_api_key(first).unwrap_or_else(|| panic!("no attribute for {first}"));
+            std::iter::once(first.to_string())
+                .chain(
+                    rest.iter()
+                        .map(|k| crate::provider::task_blocks::attribute_name(k)),
+                )
+                .collect()
+        };
+        let same = |literal: &Literal, value: DefaultValue| match (literal, value) {
+            (Literal::Str(a), DefaultValue::Str(b)) => *a == b,
+            (Literal::Bool(a), DefaultValue::Bool(b)) => *a == b,
+            _ => false,
+        };
+        for default in TASK_DEFAULTS {
+            let path = terraform_path(default.path);
+            let rule = ABSENT_MEANS.iter().find(|r| r.path == path.as_slice());
+            let rule = rule.unwrap_or_else(|| panic!("ABSENT_MEANS lacks {path:?}"));
+            assert!(same(&rule.means, default.means), "{path:?} disagrees");
+        }
+        for rule in ABSENT_MEANS {
+            assert!(
+                TASK_DEFAULTS
+                    .iter()
+                    .any(|d| terraform_path(d.path) == rule.path),
+                "{:?} is not in the domain's defaults",
+                rule.path
+            );
         }
     }
 }

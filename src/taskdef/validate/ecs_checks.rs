@@ -12,35 +12,35 @@ use crate::taskdef::validate::{PathSegment, Problem};
 use crate::taskdef::{Container, Context};
 
 /// Collects problems with paths.
-struct Checks {
-    problems: Vec<Problem>,
+pub(super) struct Checks {
+    pub(super) problems: Vec<Problem>,
 }
 
-fn key(path: &[PathSegment], k: &str) -> Vec<PathSegment> {
+pub(super) fn key(path: &[PathSegment], k: &str) -> Vec<PathSegment> {
     let mut p = path.to_vec();
     p.push(PathSegment::Key(k.to_string()));
     p
 }
 
-fn index(path: &[PathSegment], i: usize) -> Vec<PathSegment> {
+pub(super) fn index(path: &[PathSegment], i: usize) -> Vec<PathSegment> {
     let mut p = path.to_vec();
     p.push(PathSegment::Index(i));
     p
 }
 
-fn list<'a>(object: &'a Map<String, Json>, k: &str) -> &'a [Json] {
+pub(super) fn list<'a>(object: &'a Map<String, Json>, k: &str) -> &'a [Json] {
     object
         .get(k)
         .and_then(Json::as_array)
         .map_or(&[], Vec::as_slice)
 }
 
-fn text<'a>(object: &'a Map<String, Json>, k: &str) -> Option<&'a str> {
+pub(super) fn text<'a>(object: &'a Map<String, Json>, k: &str) -> Option<&'a str> {
     object.get(k).and_then(Json::as_str)
 }
 
 impl Checks {
-    fn error(
+    pub(super) fn error(
         &mut self,
         path: Vec<PathSegment>,
         summary: impl Into<String>,
@@ -49,7 +49,7 @@ impl Checks {
         self.problems.push(Problem::new(path, summary, detail));
     }
 
-    fn warn(
+    pub(super) fn warn(
         &mut self,
         path: Vec<PathSegment>,
         summary: impl Into<String>,
@@ -59,7 +59,7 @@ impl Checks {
     }
 
     /// A string field, when present, is one of `allowed`.
-    fn one_of(
+    pub(super) fn one_of(
         &mut self,
         object: &Map<String, Json>,
         path: &[PathSegment],
@@ -81,7 +81,7 @@ impl Checks {
     }
 
     /// A number field, when present, is a whole number within `min..=max`.
-    fn whole_in(
+    pub(super) fn whole_in(
         &mut self,
         object: &Map<String, Json>,
         path: &[PathSegment],
@@ -112,7 +112,7 @@ impl Checks {
     }
 }
 
-fn quoted(values: &[&str]) -> String {
+pub(super) fn quoted(values: &[&str]) -> String {
     let quoted: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
     match quoted.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
@@ -122,7 +122,7 @@ fn quoted(values: &[&str]) -> String {
 
 /// Names of containers and volumes: up to 255 letters, digits, hyphens and underscores
 /// (ContainerDefinition.name, Volume.name).
-fn name_ok(name: &str) -> bool {
+pub(super) fn name_ok(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && name
@@ -202,8 +202,6 @@ const OS_FAMILIES: &[&str] = &[
 ];
 const COMPATIBILITIES: &[&str] = &["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"];
 const NETWORK_MODES: &[&str] = &["none", "bridge", "awsvpc", "host"];
-const ENABLED_DISABLED: &[&str] = &["ENABLED", "DISABLED"];
-const SCOPES: &[&str] = &["task", "shared"];
 const RESOURCE_TYPES: &[&str] = &["GPU", "InferenceAccelerator", "NeuronDevice"];
 const FIRELENS_TYPES: &[&str] = &["fluentd", "fluentbit"];
 const VERSION_CONSISTENCY: &[&str] = &["enabled", "disabled"];
@@ -336,7 +334,7 @@ pub(crate) fn check(
         }
     }
 
-    let volumes = check_volumes(&mut checks, definition, fargate);
+    let volumes = super::volumes::check_volumes(&mut checks, definition, fargate);
     let containers: Vec<Container> = list(definition, "containerDefinitions")
         .iter()
         .filter_map(|c| c.as_object().cloned())
@@ -549,126 +547,6 @@ pub(crate) fn check(
         }
     }
     checks.problems
-}
-
-/// Volume rules; returns the volumes by name.
-fn check_volumes<'a>(
-    checks: &mut Checks,
-    definition: &'a Map<String, Json>,
-    fargate: bool,
-) -> BTreeMap<String, &'a Map<String, Json>> {
-    let mut volumes = BTreeMap::new();
-    let vpath = vec![PathSegment::Key("volumes".into())];
-    let mut at_launch = 0;
-    for (i, volume) in list(definition, "volumes").iter().enumerate() {
-        let Some(volume) = volume.as_object() else {
-            continue;
-        };
-        let path = index(&vpath, i);
-        match text(volume, "name") {
-            Some(name) if name_ok(name) => {
-                if volumes.insert(name.to_string(), volume).is_some() {
-                    checks.error(key(&path, "name"), "Duplicate volume name", format!("More than one volume is named {name:?}; mount points refer to volumes by name."));
-                }
-            }
-            Some(name) => checks.error(key(&path, "name"), "Invalid volume name", format!("{name:?}: a volume name has up to 255 letters, digits, hyphens and underscores.")),
-            None => checks.error(key(&path, "name"), "Missing volume name", "every volume needs a name (mount points refer to it)."),
-        }
-        // "Each volume … may only specify a name and one of either configuredAtLaunch,
-        // dockerVolumeConfiguration, efsVolumeConfiguration, …, or host."
-        let kinds: Vec<&str> = [
-            "configuredAtLaunch",
-            "dockerVolumeConfiguration",
-            "efsVolumeConfiguration",
-            "s3filesVolumeConfiguration",
-            "fsxWindowsFileServerVolumeConfiguration",
-            "host",
-        ]
-        .into_iter()
-        .filter(|k| match volume.get(*k) {
-            None | Some(Json::Null) | Some(Json::Bool(false)) => false,
-            Some(Json::Object(o)) => !o.is_empty() || *k != "host",
-            Some(_) => true,
-        })
-        .collect();
-        if kinds.len() > 1 {
-            checks.error(
-                path.clone(),
-                "A volume has one kind",
-                format!(
-                    "The volume sets {}; a volume is one of them.",
-                    kinds.join(" and ")
-                ),
-            );
-        }
-        if volume.get("configuredAtLaunch") == Some(&Json::Bool(true)) {
-            at_launch += 1;
-        }
-        if let Some(Json::Object(docker)) = volume.get("dockerVolumeConfiguration") {
-            checks.one_of(
-                docker,
-                &key(&path, "dockerVolumeConfiguration"),
-                "scope",
-                SCOPES,
-            );
-            if fargate {
-                checks.error(key(&path, "dockerVolumeConfiguration"), "Docker volumes are not supported on Fargate", "Docker volumes work on the EC2 launch type only; use an EFS volume or a bind mount on Fargate.");
-            }
-        }
-        if fargate
-            && volume
-                .get("host")
-                .and_then(|h| h.get("sourcePath"))
-                .is_some_and(|p| !p.is_null())
-        {
-            checks.error(key(&path, "host"), "Host paths are not supported on Fargate", "On Fargate a bind mount has no host sourcePath; leave host out for a task-scoped volume.");
-        }
-        if let Some(Json::Object(efs)) = volume.get("efsVolumeConfiguration") {
-            let epath = key(&path, "efsVolumeConfiguration");
-            checks.one_of(efs, &epath, "transitEncryption", ENABLED_DISABLED);
-            if efs
-                .get("fileSystemId")
-                .and_then(Json::as_str)
-                .is_none_or(str::is_empty)
-            {
-                checks.error(
-                    key(&epath, "fileSystemId"),
-                    "Missing fileSystemId",
-                    "an EFS volume names its file system (fs-…).",
-                );
-            }
-            checks.whole_in(efs, &epath, "transitEncryptionPort", 1, 65535);
-            let encrypted = text(efs, "transitEncryption") == Some("ENABLED");
-            if let Some(Json::Object(authorization)) = efs.get("authorizationConfig") {
-                let apath = key(&epath, "authorizationConfig");
-                checks.one_of(authorization, &apath, "iam", ENABLED_DISABLED);
-                // "If it is turned on, transit encryption must be turned on in the
-                // EFSVolumeConfiguration." / "If an access point is used, transit encryption
-                // must be on in the EFSVolumeConfiguration."
-                if text(authorization, "iam") == Some("ENABLED") && !encrypted {
-                    checks.error(key(&epath, "transitEncryption"), "EFS IAM authorization needs transit encryption", "authorizationConfig.iam is ENABLED, which requires transitEncryption ENABLED.");
-                }
-                let access_point =
-                    text(authorization, "accessPointId").is_some_and(|a| !a.is_empty());
-                if access_point && !encrypted {
-                    checks.error(key(&epath, "transitEncryption"), "An EFS access point needs transit encryption", "authorizationConfig.accessPointId is set, which requires transitEncryption ENABLED.");
-                }
-                // "the root directory parameter must either be omitted or set to /"
-                if access_point && text(efs, "rootDirectory").is_some_and(|r| r != "/") {
-                    checks.error(key(&epath, "rootDirectory"), "rootDirectory with an EFS access point", "With an access point the access point sets the path: leave rootDirectory out or set it to \"/\".");
-                }
-                if text(authorization, "iam") == Some("ENABLED")
-                    && definition.get("taskRoleArn").is_none_or(Json::is_null)
-                {
-                    checks.warn(key(&apath, "iam"), "EFS IAM authorization without a task role", "authorizationConfig.iam mounts with the task role, but the task definition sets no taskRoleArn.");
-                }
-            }
-        }
-    }
-    if at_launch > 1 {
-        checks.error(vpath, "Only one volume can be configured at launch", format!("{at_launch} volumes set configuredAtLaunch; a task definition revision may have one."));
-    }
-    volumes
 }
 
 fn check_container(

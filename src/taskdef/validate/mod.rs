@@ -8,6 +8,12 @@ use serde_json::{Map, Value as Json};
 use crate::taskdef::document::json_kind;
 use crate::taskdef::{Container, Context, ParseError, parse_container_definitions};
 
+mod ecs_checks;
+mod types;
+mod volumes;
+
+pub use self::ecs_checks::is_role_arn;
+
 /// Where in a document a problem is.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PathSegment {
@@ -645,9 +651,7 @@ pub fn validate_task_definition(definition: &Map<String, Json>, unknown: &[&str]
             }
         }
     }
-    problems.extend(crate::taskdef::ecs_checks::check(
-        definition, &context, unknown,
-    ));
+    problems.extend(ecs_checks::check(definition, &context, unknown));
     if context.is_fargate() && known("requiresCompatibilities") {
         // A missing size has no line of its own to point at; the launch type that needs it has.
         for field in ["cpu", "memory"] {
@@ -679,6 +683,13 @@ pub fn validate_task_definition(definition: &Map<String, Json>, unknown: &[&str]
                 "Fargate needs awsvpc",
                 "Tasks on FARGATE must use network mode \"awsvpc\" (network_mode = \"awsvpc\").",
             ));
+        }
+    }
+    // One problem per place: a value another check already refused (`essential: "yes"`,
+    // `cpu: 256` at task level) is not reported twice.
+    for problem in types::check_task_definition(definition) {
+        if !problems.iter().any(|p| p.path == problem.path) {
+            problems.push(problem);
         }
     }
     problems
