@@ -581,3 +581,121 @@ fn throttled_registrations_are_retried_with_backoff() {
     let (code, output) = workspace.plan_detailed_exitcode(&[]);
     assert_eq!(code, 0, "{}", output.combined());
 }
+
+const PROVIDER_ONLY: &str = r#"
+terraform {
+  required_providers {
+    ecstpl = { source = "ecstpl/ecstpl" }
+  }
+}
+
+provider "ecstpl" {
+  region = "us-east-1"
+}
+"#;
+
+/// A task definition with a FireLens log router, as a team registers it (the way the AWS
+/// FireLens examples write one), through the proxy so that describes return what ECS stores.
+fn register_firelens(endpoint: &str) {
+    support::register_raw(
+        endpoint,
+        &serde_json::json!({
+            "family": "logs-template",
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": "256",
+            "memory": "512",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+            "containerDefinitions": [
+                {
+                    "name": "log_router",
+                    "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+                    "essential": true,
+                    "memoryReservation": 50,
+                    "firelensConfiguration": {
+                        "type": "fluentbit",
+                        "options": {"enable-ecs-log-metadata": "true"}
+                    }
+                },
+                {
+                    "name": "app",
+                    "image": "nginx:placeholder",
+                    "essential": true,
+                    "portMappings": [{"containerPort": 80}],
+                    "dependsOn": [{"containerName": "log_router", "condition": "START"}],
+                    "logConfiguration": {
+                        "logDriver": "awsfirelens",
+                        "options": {
+                            "Name": "cloudwatch_logs",
+                            "region": "us-east-1",
+                            "log_group_name": "/ecs/app",
+                            "auto_create_group": "true",
+                            "log_stream_prefix": "app-"
+                        }
+                    }
+                }
+            ],
+            "tags": [{"key": "ecstpl:role", "value": "template"}]
+        }),
+    );
+}
+
+const FIRELENS_CONFIG: &str = r#"
+resource "ecstpl_template" "logs" {
+  family                   = "logs-template"
+  network_mode             = "awsvpc"
+  requires_compatibilities = ["FARGATE"]
+  cpu                      = "256"
+  memory                   = "512"
+  execution_role_arn       = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+  container_definitions = jsonencode([
+    {
+      name              = "log_router"
+      image             = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+      essential         = true
+      memoryReservation = 50
+      firelensConfiguration = {
+        type    = "fluentbit"
+        options = { "enable-ecs-log-metadata" = "true" }
+      }
+    },
+    {
+      name         = "app"
+      image        = "nginx:placeholder"
+      essential    = true
+      portMappings = [{ containerPort = 80 }]
+      dependsOn    = [{ containerName = "log_router", condition = "START" }]
+      logConfiguration = {
+        logDriver = "awsfirelens"
+        options = {
+          Name              = "cloudwatch_logs"
+          region            = "us-east-1"
+          log_group_name    = "/ecs/app"
+          auto_create_group = "true"
+          log_stream_prefix = "app-"
+        }
+      }
+    },
+  ])
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_of_a_firelens_task_definition_as_ecs_stores_it_plans_clean() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    proxy.model_ecs_storage();
+    register_firelens(&proxy.endpoint());
+    let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
+    workspace.write("main.tf", &format!("{PROVIDER_ONLY}{FIRELENS_CONFIG}"));
+    let output = workspace.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "ecstpl_template.logs",
+        "logs-template:1",
+    ]);
+    assert!(output.success(), "{}", output.combined());
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}

@@ -47,6 +47,20 @@ pub const REWRITES: &[Rewrite] = &[
         },
     },
     Rewrite {
+        name: "a FireLens log router registered without user is stored with user \"0\"",
+        // A log router registered with `user` null plans `~ user = "0" -> null` forever,
+        // and ECS rejects any user whose UID is not 0 on a FireLens container; hako
+        // (eagletmt/hako#93) sets "0" itself for the same reason.
+        source: "https://github.com/cloudposse/terraform-aws-ecs-container-definition/pull/97",
+        apply: |d| {
+            each_container(d, |c| {
+                if c.contains_key("firelensConfiguration") {
+                    c.entry("user").or_insert(json!("0"));
+                }
+            })
+        },
+    },
+    Rewrite {
         name: "portMappings, environment, mountPoints, volumesFrom absent are stored as []",
         source: "https://github.com/aws/aws-cli/blob/develop/awscli/examples/ecs/register-task-definition.rst",
         apply: |d| {
