@@ -699,3 +699,87 @@ async fn import_of_a_firelens_task_definition_as_ecs_stores_it_plans_clean() {
     let (code, output) = workspace.plan_detailed_exitcode(&[]);
     assert_eq!(code, 0, "{}", output.combined());
 }
+
+const DOCUMENT_IMPORT_CONFIG: &str = r#"
+resource "ecstpl_template" "api" {
+  family        = "api-template"
+  deploy_family = "api"
+  task_definition = jsonencode({
+    networkMode             = "awsvpc"
+    requiresCompatibilities = ["FARGATE"]
+    cpu                     = ".25 vCPU"
+    memory                  = "512"
+    containerDefinitions = [{
+      name         = "api"
+      image        = "placeholder"
+      portMappings = [{ containerPort = 3000 }]
+      environment  = [{ name = "LOG_LEVEL", value = "info" }]
+    }]
+  })
+}
+"#;
+
+/// An import always writes the argument form (it sees no configuration), and Terraform makes
+/// a plan follow the configuration's form: the first plan into the document form shows the
+/// form changing, says plainly that nothing will be registered, and its apply registers
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_into_the_document_form_says_nothing_will_be_registered_and_registers_nothing() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    proxy.model_ecs_storage();
+    support::register_raw(
+        &proxy.endpoint(),
+        &serde_json::json!({
+            "family": "api-template",
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": "256",
+            "memory": "512",
+            "containerDefinitions": [{
+                "name": "api",
+                "image": "placeholder",
+                "portMappings": [{"containerPort": 3000}],
+                "environment": [{"name": "LOG_LEVEL", "value": "info"}]
+            }],
+            "tags": [
+                {"key": "ecstpl:role", "value": "template"},
+                {"key": "ecstpl:deploy-family", "value": "api"}
+            ]
+        }),
+    );
+    let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
+    workspace.write(
+        "main.tf",
+        &format!("{PROVIDER_ONLY}{DOCUMENT_IMPORT_CONFIG}"),
+    );
+    let output = workspace.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "ecstpl_template.api",
+        "api-template",
+    ]);
+    assert!(output.success(), "{}", output.combined());
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 2, "{}", output.combined());
+    let text = output.combined();
+    assert!(
+        text.contains("Only the form changes: nothing will be registered"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 to add, 1 to change, 0 to destroy"),
+        "{text}"
+    );
+    assert!(!text.contains("known after apply"), "{text}");
+    proxy.clear();
+    workspace.apply(&[]);
+    assert!(
+        !proxy.calls().iter().any(|c| c == "RegisterTaskDefinition"),
+        "{:?}",
+        proxy.calls()
+    );
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}
