@@ -582,17 +582,11 @@ fn throttled_registrations_are_retried_with_backoff() {
     assert_eq!(code, 0, "{}", output.combined());
 }
 
-const PROVIDER_ONLY: &str = r#"
-terraform {
-  required_providers {
-    ecstpl = { source = "ecstpl/ecstpl" }
-  }
+/// `terraform import ADDRESS ID`, which must succeed.
+fn import(workspace: &Workspace, address: &str, id: &str) {
+    let output = workspace.run(&["import", "-input=false", "-no-color", address, id]);
+    assert!(output.success(), "import {id}: {}", output.combined());
 }
-
-provider "ecstpl" {
-  region = "us-east-1"
-}
-"#;
 
 /// A task definition with a FireLens log router, as a team registers it (the way the AWS
 /// FireLens examples write one), through the proxy so that describes return what ECS stores.
@@ -687,15 +681,11 @@ async fn import_of_a_firelens_task_definition_as_ecs_stores_it_plans_clean() {
     proxy.model_ecs_storage();
     register_firelens(&proxy.endpoint());
     let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
-    workspace.write("main.tf", &format!("{PROVIDER_ONLY}{FIRELENS_CONFIG}"));
-    let output = workspace.run(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        "ecstpl_template.logs",
-        "logs-template:1",
-    ]);
-    assert!(output.success(), "{}", output.combined());
+    workspace.write(
+        "main.tf",
+        &format!("{}{FIRELENS_CONFIG}", support::templates::PROVIDER_HEADER),
+    );
+    import(&workspace, "ecstpl_template.logs", "logs-template:1");
     let (code, output) = workspace.plan_detailed_exitcode(&[]);
     assert_eq!(code, 0, "{}", output.combined());
 }
@@ -751,16 +741,12 @@ async fn import_into_the_document_form_says_nothing_will_be_registered_and_regis
     let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
     workspace.write(
         "main.tf",
-        &format!("{PROVIDER_ONLY}{DOCUMENT_IMPORT_CONFIG}"),
+        &format!(
+            "{}{DOCUMENT_IMPORT_CONFIG}",
+            support::templates::PROVIDER_HEADER
+        ),
     );
-    let output = workspace.run(&[
-        "import",
-        "-input=false",
-        "-no-color",
-        "ecstpl_template.api",
-        "api-template",
-    ]);
-    assert!(output.success(), "{}", output.combined());
+    import(&workspace, "ecstpl_template.api", "api-template");
     let (code, output) = workspace.plan_detailed_exitcode(&[]);
     assert_eq!(code, 2, "{}", output.combined());
     let text = output.combined();
