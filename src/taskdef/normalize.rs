@@ -107,7 +107,19 @@ pub fn normalize_container(container: &Container, context: &Context) -> Containe
         out.remove("cpu");
     }
     without_firelens_defaults(&mut out);
+    without_documented_defaults(&mut out);
     out
+}
+
+/// Container fields whose documented default means the same as leaving them out (C19).
+const CONTAINER_DEFAULTS: &[(&str, &str)] = &[("versionConsistency", "enabled")];
+
+fn without_documented_defaults(container: &mut Container) {
+    for (field, default) in CONTAINER_DEFAULTS {
+        if container.get(*field).and_then(Json::as_str) == Some(*default) {
+            container.remove(*field);
+        }
+    }
 }
 
 /// What ECS fills in on a FireLens log router (a container with `firelensConfiguration`),

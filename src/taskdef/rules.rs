@@ -347,6 +347,22 @@ pub const RULES: &[Rule] = &[
         example_changed: r#"{"containerDefinitions":[{"name":"log_router","image":"amazon/aws-for-fluent-bit:stable","memoryReservation":50,"firelensConfiguration":{"type":"fluentbit","options":{"enable-ecs-log-metadata":"false"}}},{"name":"app","image":"x","memory":128,"logConfiguration":{"logDriver":"awsfirelens","options":{"Name":"cloudwatch","region":"us-east-1","log_group_name":"/app","log_stream_prefix":"app-"}}}]}"#,
     },
     Rule {
+        id: "C19",
+        scope: Scope::Container,
+        field: "versionConsistency",
+        user_sends: "absent",
+        ecs_stores: "means \"enabled\": ECS resolves the image tag to a digest unless it is \"disabled\"",
+        condition: "always",
+        evidence: Evidence::DocumentedDefault,
+        sources: &[
+            "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html",
+            "https://github.com/terraform-aws-modules/terraform-aws-ecs/pull/280",
+        ],
+        example_user: r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#,
+        example_stored: r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128,"versionConsistency":"enabled"}]}"#,
+        example_changed: r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128,"versionConsistency":"disabled"}]}"#,
+    },
+    Rule {
         id: "T1",
         scope: Scope::Task,
         field: "cpu",
