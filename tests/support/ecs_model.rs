@@ -342,4 +342,27 @@ mod tests {
         names.sort_unstable();
         assert_eq!(names, ["A", "B"]);
     }
+
+    #[test]
+    fn a_log_router_without_user_is_stored_as_root_and_other_containers_are_not() {
+        let stored = stored(&json!({
+            "family": "logs",
+            "containerDefinitions": [
+                {"name": "log_router", "image": "fluent-bit", "firelensConfiguration": {"type": "fluentbit"}},
+                {"name": "app", "image": "x", "logConfiguration": {"logDriver": "awsfirelens"}}
+            ]
+        }));
+        let user = |name: &str| {
+            stored["containerDefinitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .unwrap()
+                .get("user")
+                .cloned()
+        };
+        assert_eq!(user("log_router"), Some(json!("0")));
+        assert_eq!(user("app"), None);
+    }
 }

@@ -430,6 +430,43 @@ mod tests {
         );
     }
 
+    fn warned_that_only_the_form_changes(response: &PlanResponse) -> bool {
+        format!("{:?}", response.diagnostics).contains("Only the form changes")
+    }
+
+    #[tokio::test]
+    async fn moving_the_same_revision_between_forms_warns_that_nothing_is_registered() {
+        let document = r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#;
+        let to_document = plan(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({"container_definitions": null, "task_definition": document})),
+        )
+        .await;
+        assert_eq!(
+            values::string(&to_document.planned_state, ARN).as_deref(),
+            Some(ARN_1)
+        );
+        assert!(warned_that_only_the_form_changes(&to_document));
+        let to_arguments = plan(
+            prior(serde_json::json!({"container_definitions": null, "task_definition": document})),
+            config(serde_json::json!({})),
+        )
+        .await;
+        assert!(warned_that_only_the_form_changes(&to_arguments));
+        // A real change in the new form registers a revision: no such warning.
+        let changed = r#"{"containerDefinitions":[{"name":"app","image":"x","memory":256}]}"#;
+        let response = plan(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({"container_definitions": null, "task_definition": changed})),
+        )
+        .await;
+        assert!(is_unknown(&response.planned_state, ARN));
+        assert!(!warned_that_only_the_form_changes(&response));
+        // The same form: no warning.
+        let response = plan(prior(serde_json::json!({})), config(serde_json::json!({}))).await;
+        assert!(!warned_that_only_the_form_changes(&response));
+    }
+
     #[tokio::test]
     async fn create_leaves_the_revision_unknown_and_computes_id_and_tags_all() {
         let response = plan(Value::Null, config(serde_json::json!({"tags": {"a": "b"}}))).await;
