@@ -581,3 +581,191 @@ fn throttled_registrations_are_retried_with_backoff() {
     let (code, output) = workspace.plan_detailed_exitcode(&[]);
     assert_eq!(code, 0, "{}", output.combined());
 }
+
+/// `terraform import ADDRESS ID`, which must succeed.
+fn import(workspace: &Workspace, address: &str, id: &str) {
+    let output = workspace.run(&["import", "-input=false", "-no-color", address, id]);
+    assert!(output.success(), "import {id}: {}", output.combined());
+}
+
+/// A task definition with a FireLens log router, as a team registers it (the way the AWS
+/// FireLens examples write one), through the proxy so that describes return what ECS stores.
+fn register_firelens(endpoint: &str) {
+    support::register_raw(
+        endpoint,
+        &serde_json::json!({
+            "family": "logs-template",
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": "256",
+            "memory": "512",
+            "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+            "containerDefinitions": [
+                {
+                    "name": "log_router",
+                    "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+                    "essential": true,
+                    "memoryReservation": 50,
+                    "firelensConfiguration": {
+                        "type": "fluentbit",
+                        "options": {"enable-ecs-log-metadata": "true"}
+                    }
+                },
+                {
+                    "name": "app",
+                    "image": "nginx:placeholder",
+                    "essential": true,
+                    "portMappings": [{"containerPort": 80}],
+                    "dependsOn": [{"containerName": "log_router", "condition": "START"}],
+                    "logConfiguration": {
+                        "logDriver": "awsfirelens",
+                        "options": {
+                            "Name": "cloudwatch_logs",
+                            "region": "us-east-1",
+                            "log_group_name": "/ecs/app",
+                            "auto_create_group": "true",
+                            "log_stream_prefix": "app-"
+                        }
+                    }
+                }
+            ],
+            "tags": [{"key": "ecstpl:role", "value": "template"}]
+        }),
+    );
+}
+
+const FIRELENS_CONFIG: &str = r#"
+resource "ecstpl_template" "logs" {
+  family                   = "logs-template"
+  network_mode             = "awsvpc"
+  requires_compatibilities = ["FARGATE"]
+  cpu                      = "256"
+  memory                   = "512"
+  execution_role_arn       = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+  container_definitions = jsonencode([
+    {
+      name              = "log_router"
+      image             = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
+      essential         = true
+      memoryReservation = 50
+      firelensConfiguration = {
+        type    = "fluentbit"
+        options = { "enable-ecs-log-metadata" = "true" }
+      }
+    },
+    {
+      name         = "app"
+      image        = "nginx:placeholder"
+      essential    = true
+      portMappings = [{ containerPort = 80 }]
+      dependsOn    = [{ containerName = "log_router", condition = "START" }]
+      logConfiguration = {
+        logDriver = "awsfirelens"
+        options = {
+          Name              = "cloudwatch_logs"
+          region            = "us-east-1"
+          log_group_name    = "/ecs/app"
+          auto_create_group = "true"
+          log_stream_prefix = "app-"
+        }
+      }
+    },
+  ])
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_of_a_firelens_task_definition_as_ecs_stores_it_plans_clean() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    proxy.model_ecs_storage();
+    register_firelens(&proxy.endpoint());
+    let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
+    workspace.write(
+        "main.tf",
+        &format!("{}{FIRELENS_CONFIG}", support::templates::PROVIDER_HEADER),
+    );
+    import(&workspace, "ecstpl_template.logs", "logs-template:1");
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}
+
+const DOCUMENT_IMPORT_CONFIG: &str = r#"
+resource "ecstpl_template" "api" {
+  family        = "api-template"
+  deploy_family = "api"
+  task_definition = jsonencode({
+    networkMode             = "awsvpc"
+    requiresCompatibilities = ["FARGATE"]
+    cpu                     = ".25 vCPU"
+    memory                  = "512"
+    containerDefinitions = [{
+      name         = "api"
+      image        = "placeholder"
+      portMappings = [{ containerPort = 3000 }]
+      environment  = [{ name = "LOG_LEVEL", value = "info" }]
+    }]
+  })
+}
+"#;
+
+/// An import always writes the argument form (it sees no configuration), and Terraform makes
+/// a plan follow the configuration's form: the first plan into the document form shows the
+/// form changing, says plainly that nothing will be registered, and its apply registers
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_into_the_document_form_says_nothing_will_be_registered_and_registers_nothing() {
+    let moto = Moto::start();
+    let proxy = support::proxy::RecordingProxy::start(&moto.endpoint());
+    proxy.model_ecs_storage();
+    support::register_raw(
+        &proxy.endpoint(),
+        &serde_json::json!({
+            "family": "api-template",
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": "256",
+            "memory": "512",
+            "containerDefinitions": [{
+                "name": "api",
+                "image": "placeholder",
+                "portMappings": [{"containerPort": 3000}],
+                "environment": [{"name": "LOG_LEVEL", "value": "info"}]
+            }],
+            "tags": [
+                {"key": "ecstpl:role", "value": "template"},
+                {"key": "ecstpl:deploy-family", "value": "api"}
+            ]
+        }),
+    );
+    let workspace = Workspace::new(&newest_terraform(), &proxy.endpoint());
+    workspace.write(
+        "main.tf",
+        &format!(
+            "{}{DOCUMENT_IMPORT_CONFIG}",
+            support::templates::PROVIDER_HEADER
+        ),
+    );
+    import(&workspace, "ecstpl_template.api", "api-template");
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 2, "{}", output.combined());
+    let text = output.combined();
+    assert!(
+        text.contains("Only the form changes: nothing will be registered"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 to add, 1 to change, 0 to destroy"),
+        "{text}"
+    );
+    assert!(!text.contains("known after apply"), "{text}");
+    proxy.clear();
+    workspace.apply(&[]);
+    assert!(
+        !proxy.calls().iter().any(|c| c == "RegisterTaskDefinition"),
+        "{:?}",
+        proxy.calls()
+    );
+    let (code, output) = workspace.plan_detailed_exitcode(&[]);
+    assert_eq!(code, 0, "{}", output.combined());
+}

@@ -118,7 +118,44 @@ pub fn normalize_container(container: &Container, context: &Context) -> Containe
     if out.get("cpu").and_then(Json::as_i64) == Some(0) {
         out.remove("cpu");
     }
+    without_firelens_defaults(&mut out);
+    without_documented_defaults(&mut out);
     out
+}
+
+/// Container fields whose documented default means the same as leaving them out (C19).
+const CONTAINER_DEFAULTS: &[(&str, &str)] = &[("versionConsistency", "enabled")];
+
+fn without_documented_defaults(container: &mut Container) {
+    for (field, default) in CONTAINER_DEFAULTS {
+        if container.get(*field).and_then(Json::as_str) == Some(*default) {
+            container.remove(*field);
+        }
+    }
+}
+
+/// What ECS fills in on a FireLens log router (a container with `firelensConfiguration`),
+/// removed. C17: registered without `user`, it is stored with `"0"`, the only user ECS
+/// accepts there. C18: `enable-ecs-log-metadata` is on unless it is `"false"`.
+fn without_firelens_defaults(container: &mut Container) {
+    let Some(Json::Object(firelens)) = container.get_mut("firelensConfiguration") else {
+        return;
+    };
+    if let Some(Json::Object(options)) = firelens.get_mut("options") {
+        if options
+            .get("enable-ecs-log-metadata")
+            .and_then(Json::as_str)
+            == Some("true")
+        {
+            options.remove("enable-ecs-log-metadata");
+        }
+        if options.is_empty() {
+            firelens.remove("options");
+        }
+    }
+    if container.get("user").and_then(Json::as_str) == Some("0") {
+        container.remove("user");
+    }
 }
 
 /// C10, C11: ECS does not keep the order; sort by name, then by the whole entry so that
@@ -343,6 +380,12 @@ pub(crate) fn minimal_container(container: &Container, context: &Context) -> Con
             _ => {}
         }
         out.insert(key.clone(), value);
+    }
+    if out.contains_key("firelensConfiguration")
+        && out.get("user").and_then(Json::as_str) == Some("0")
+    {
+        // C17: ECS's own addition on a log router, not the user's.
+        out.remove("user");
     }
     out
 }

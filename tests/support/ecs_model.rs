@@ -47,6 +47,20 @@ pub const REWRITES: &[Rewrite] = &[
         },
     },
     Rewrite {
+        name: "a FireLens log router registered without user is stored with user \"0\"",
+        // A log router registered with `user` null plans `~ user = "0" -> null` forever,
+        // and ECS rejects any user whose UID is not 0 on a FireLens container; hako
+        // (eagletmt/hako#93) sets "0" itself for the same reason.
+        source: "https://github.com/cloudposse/terraform-aws-ecs-container-definition/pull/97",
+        apply: |d| {
+            each_container(d, |c| {
+                if c.contains_key("firelensConfiguration") {
+                    c.entry("user").or_insert(json!("0"));
+                }
+            })
+        },
+    },
+    Rewrite {
         name: "portMappings, environment, mountPoints, volumesFrom absent are stored as []",
         source: "https://github.com/aws/aws-cli/blob/develop/awscli/examples/ecs/register-task-definition.rst",
         apply: |d| {
@@ -327,5 +341,28 @@ mod tests {
             .collect();
         names.sort_unstable();
         assert_eq!(names, ["A", "B"]);
+    }
+
+    #[test]
+    fn a_log_router_without_user_is_stored_as_root_and_other_containers_are_not() {
+        let stored = stored(&json!({
+            "family": "logs",
+            "containerDefinitions": [
+                {"name": "log_router", "image": "fluent-bit", "firelensConfiguration": {"type": "fluentbit"}},
+                {"name": "app", "image": "x", "logConfiguration": {"logDriver": "awsfirelens"}}
+            ]
+        }));
+        let user = |name: &str| {
+            stored["containerDefinitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .unwrap()
+                .get("user")
+                .cloned()
+        };
+        assert_eq!(user("log_router"), Some(json!("0")));
+        assert_eq!(user("app"), None);
     }
 }

@@ -121,6 +121,46 @@ pub(crate) fn modify_plan(
         // A clean-up that failed before is retried by this apply; what is left is known then.
         planned.set_attr(PENDING_DEREGISTRATION, Value::unknown());
     }
+    if !new_version && !request.prior_state.is_null() {
+        warn_when_only_the_form_changes(request, response);
+    }
+}
+
+/// The same revision moving between the argument form (`container_definitions`, the task
+/// arguments and blocks) and the document form (`task_definition`). Terraform requires a
+/// configured attribute's planned value to follow the configuration, so such a plan must show
+/// one form's attributes going and the other's arriving although nothing is registered: say
+/// so plainly. The usual case is the first plan after importing into the document form, as an
+/// import (which sees no configuration) writes the argument form.
+fn warn_when_only_the_form_changes(request: &PlanRequest, response: &mut PlanResponse) {
+    let document = |value: &Value| {
+        value
+            .get_attr(TASK_DEFINITION)
+            .is_some_and(|v| !v.is_null())
+    };
+    let (was_document, is_document) = (document(&request.prior_state), document(&request.config));
+    if was_document == is_document {
+        return;
+    }
+    let arn = values::string(&request.prior_state, ARN).unwrap_or_default();
+    let (from, to) = if is_document {
+        (
+            "`container_definitions` and the task arguments (as an import writes it)",
+            "a whole document in `task_definition`",
+        )
+    } else {
+        (
+            "a whole document in `task_definition`",
+            "`container_definitions` and the task arguments",
+        )
+    };
+    response.diagnostics.warning_at(
+        crate::plugin::path::AttributePath::root(TASK_DEFINITION),
+        "Only the form changes: nothing will be registered",
+        format!(
+            "The state holds revision {arn} as {from}; the configuration gives the same revision as {to}. Terraform shows a plan's attributes as the configuration writes them, so this plan lists the old form's attributes going and the new form's arriving. The apply only records the new form in state: no revision is registered and nothing changes in ECS."
+        ),
+    );
 }
 
 /// `verify_references`: what the planned revision needs at run time, asked of IAM, ECR, SSM,
@@ -437,6 +477,43 @@ mod tests {
             values::string(&response.planned_state, ARN).as_deref(),
             Some(ARN_1)
         );
+    }
+
+    fn warned_that_only_the_form_changes(response: &PlanResponse) -> bool {
+        format!("{:?}", response.diagnostics).contains("Only the form changes")
+    }
+
+    #[tokio::test]
+    async fn moving_the_same_revision_between_forms_warns_that_nothing_is_registered() {
+        let document = r#"{"containerDefinitions":[{"name":"app","image":"x","memory":128}]}"#;
+        let to_document = plan(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({"container_definitions": null, "task_definition": document})),
+        )
+        .await;
+        assert_eq!(
+            values::string(&to_document.planned_state, ARN).as_deref(),
+            Some(ARN_1)
+        );
+        assert!(warned_that_only_the_form_changes(&to_document));
+        let to_arguments = plan(
+            prior(serde_json::json!({"container_definitions": null, "task_definition": document})),
+            config(serde_json::json!({})),
+        )
+        .await;
+        assert!(warned_that_only_the_form_changes(&to_arguments));
+        // A real change in the new form registers a revision: no such warning.
+        let changed = r#"{"containerDefinitions":[{"name":"app","image":"x","memory":256}]}"#;
+        let response = plan(
+            prior(serde_json::json!({})),
+            config(serde_json::json!({"container_definitions": null, "task_definition": changed})),
+        )
+        .await;
+        assert!(is_unknown(&response.planned_state, ARN));
+        assert!(!warned_that_only_the_form_changes(&response));
+        // The same form: no warning.
+        let response = plan(prior(serde_json::json!({})), config(serde_json::json!({}))).await;
+        assert!(!warned_that_only_the_form_changes(&response));
     }
 
     #[tokio::test]
