@@ -103,6 +103,7 @@ pub const CONTAINER_DEFAULTS: &[FieldDefault] = &[
     default("C13", &["healthCheck", "interval"], Int(30)),
     default("C13", &["healthCheck", "timeout"], Int(5)),
     default("C13", &["healthCheck", "retries"], Int(3)),
+    default("C19", &["versionConsistency"], Str("enabled")),
 ];
 
 /// The defaults of the fields directly under `parent` (a path of `table`'s kind): the field

@@ -123,13 +123,16 @@ pub fn normalize_container(container: &Container, context: &Context) -> Containe
     out
 }
 
-/// Container fields whose documented default means the same as leaving them out (C19).
-const CONTAINER_DEFAULTS: &[(&str, &str)] = &[("versionConsistency", "enabled")];
-
+/// Container fields whose documented default means the same as leaving them out (C19), from
+/// the one table of defaults.
 fn without_documented_defaults(container: &mut Container) {
-    for (field, default) in CONTAINER_DEFAULTS {
-        if container.get(*field).and_then(Json::as_str) == Some(*default) {
-            container.remove(*field);
+    for field in ["versionConsistency"] {
+        if let Some(default) = container_default(&[field])
+            && container
+                .get(field)
+                .is_some_and(|value| default.matches(value))
+        {
+            container.remove(field);
         }
     }
 }
