@@ -154,7 +154,8 @@ impl Ecs {
                 kept += 1;
                 continue;
             }
-            match self.deregister_task_definition(&arn).await {
+            // Clean-up: it yields ECS's task definition modify rate to registrations.
+            match self.deregister_superseded(&arn).await {
                 Ok(()) => pruned.deregistered.push(arn),
                 Err(err) => pruned.failed.push((arn, err)),
             }
