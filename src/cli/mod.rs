@@ -326,17 +326,21 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Run(args) => args.timeout,
         _ => crate::aws::DEFAULT_OPERATION_DEADLINE,
     };
-    let command = crate::aws::within(rate_budget, async {
-        match cli.command {
-            Command::Render(args) => ops::render(&ecs, &args).await,
-            Command::Diff(args) => ops::diff(&ecs, &args).await,
-            Command::Deploy(args) => ops::deploy(&ecs, &args).await,
-            Command::Status(args) => ops::status(&ecs, &args).await,
-            Command::Rollback(args) => ops::rollback(&ecs, &args).await,
-            Command::Continue(args) => ops::continue_deployment(&ecs, &args).await,
-            Command::Run(args) => run::run(&ecs, &args).await,
-        }
-    });
+    // Boxed: the commands' futures nested in the deadline's scope are too deep a type.
+    let command = crate::aws::within(
+        rate_budget,
+        Box::pin(async {
+            match cli.command {
+                Command::Render(args) => ops::render(&ecs, &args).await,
+                Command::Diff(args) => ops::diff(&ecs, &args).await,
+                Command::Deploy(args) => ops::deploy(&ecs, &args).await,
+                Command::Status(args) => ops::status(&ecs, &args).await,
+                Command::Rollback(args) => ops::rollback(&ecs, &args).await,
+                Command::Continue(args) => ops::continue_deployment(&ecs, &args).await,
+                Command::Run(args) => run::run(&ecs, &args).await,
+            }
+        }),
+    );
     let bounded = async {
         match bound {
             // A little over the waiting deadline, so the wait reports its own timeout first.

@@ -7,6 +7,7 @@ pub mod deployments;
 pub mod ecs_model;
 pub mod proxy;
 pub mod templates;
+pub mod throttle;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
