@@ -232,3 +232,27 @@ fn twenty_five_deploys_started_at_once_all_succeed_under_ecs_rate_limits() {
         "a process backs off as it is throttled: {by_key:?}"
     );
 }
+
+#[test]
+fn raised_rate_limits_that_cannot_work_are_refused_before_any_call() {
+    // Nothing listens there: the flag is checked first.
+    let output = support::ecstpl(
+        "http://127.0.0.1:9",
+        &[
+            "--ecs-rate-limits",
+            "task_definition_modify=40/2,task_definitions=40/2",
+            "status",
+            "--cluster",
+            "prod",
+            "--service",
+            "web",
+        ],
+    );
+    assert_eq!(output.code, 2, "{}", output.combined());
+    assert!(
+        output.stderr.contains("--ecs-rate-limits")
+            && output.stderr.contains("not an ECS throttling category"),
+        "{}",
+        output.stderr
+    );
+}

@@ -260,3 +260,55 @@ pub(crate) fn settings(config: &Value) -> Result<Settings, Diagnostics> {
         ecs_rate_limits: rate_limits(config)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(limits: &[(&str, &str)]) -> Value {
+        Value::object([(
+            RATE_LIMITS,
+            Value::Map(
+                limits
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Value::string(*v)))
+                    .collect(),
+            ),
+        )])
+    }
+
+    #[test]
+    fn raised_ecs_rate_limits_are_checked_with_the_entry_in_the_path() {
+        let diags = validate(&config(&[("task_definition_modify", "40/2")]));
+        assert!(!diags.has_errors(), "{diags:?}");
+        let diags = validate(&config(&[
+            ("task_definitions", "40/2"),
+            ("service_modify", "fast"),
+        ]));
+        let paths: Vec<String> = diags
+            .0
+            .iter()
+            .map(|d| format!("{:?}: {}", d.path, d.detail))
+            .collect();
+        assert_eq!(diags.0.len(), 2, "{paths:?}");
+        assert!(
+            paths.iter().any(|p| p.contains("\"task_definitions\")")
+                && p.contains("not an ECS throttling category")),
+            "{paths:?}"
+        );
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.contains("\"service_modify\")") && p.contains("burst/refill")),
+            "{paths:?}"
+        );
+        let limits = rate_limits(&config(&[("task_definition_modify", "40/2")])).unwrap();
+        assert_eq!(
+            limits.limit(aws::Category::TaskDefinitionModify),
+            aws::Limit {
+                burst: 40,
+                refill: 2.0
+            }
+        );
+    }
+}
