@@ -8,9 +8,11 @@ mod support;
 
 use std::process::{Child, Stdio};
 
-use serde_json::{Value as Json, json};
+use serde_json::json;
 use support::proxy::{RecordingProxy, Rollout};
-use support::{Moto, Workspace, bootstrap_service, ecs_call, ecstpl_command, terraform_binaries};
+use support::{
+    Moto, Workspace, bootstrap_service, ecs_call, ecstpl_command, revisions, terraform_binaries,
+};
 
 /// Refill rates × 5: a module change of 25 templates (50 task definition modify calls
 /// against a burst of 20) needs 6 s instead of 30.
@@ -54,24 +56,6 @@ resource "ecstpl_template" "t" {{
 "#,
         limits_hcl(limits)
     )
-}
-
-fn revisions(endpoint: &str, family: &str, status: &str) -> Vec<String> {
-    let (_, body) = ecs_call(
-        endpoint,
-        "ListTaskDefinitions",
-        &json!({"familyPrefix": family, "status": status}),
-    );
-    body["taskDefinitionArns"]
-        .as_array()
-        .map(|arns| {
-            arns.iter()
-                .filter_map(Json::as_str)
-                .filter(|arn| arn.contains(&format!("task-definition/{family}:")))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// One provider process paces every template of the run to the buckets, so it is hardly ever

@@ -458,6 +458,28 @@ fn dechunk(mut text: &str) -> String {
     out
 }
 
+/// The revisions of `family` (exactly that family) in `status` (ACTIVE or INACTIVE), as ARNs.
+pub fn revisions(endpoint: &str, family: &str, status: &str) -> Vec<String> {
+    let (_, body) = ecs_call(
+        endpoint,
+        "ListTaskDefinitions",
+        &serde_json::json!({"familyPrefix": family, "status": status}),
+    );
+    body["taskDefinitionArns"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .filter(|arn| {
+                    arn.rsplit_once(':')
+                        .is_some_and(|(head, _)| head.ends_with(&format!("/{family}")))
+                })
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Registers a task definition document as given; panics unless ECS accepts it.
 /// A service `name` in cluster `prod` bootstrapped on a template revision of
 /// `{name}-template` (tagged as ecstpl's template, deploy family `name`), as a new stack
