@@ -336,7 +336,7 @@ class Bench:
 
     # -- environment --------------------------------------------------------------------------
 
-    def base_env(self, endpoint=None):
+    def base_env(self, endpoint=None, paced=False):
         env = {
             k: v
             for k, v in os.environ.items()
@@ -355,6 +355,10 @@ class Bench:
                 AWS_SHARED_CREDENTIALS_FILE=str(self.work / "empty"),
                 AWS_PAGER="",
             )
+            if not paced:
+                # moto throttles nothing: as an account with far raised limits, so that the plan
+                # and deploy rows measure ecstpl, not ECS's published rates (the fleet rows do).
+                env["ECSTPL_ECS_RATE_LIMITS"] = ",".join(f"{c}=100000/100000" for c in ECS_BUCKETS)
         return env
 
     def build_wrappers(self):
@@ -456,8 +460,8 @@ class Bench:
 
     # -- rows b, c: terraform plan ------------------------------------------------------------
 
-    def tf_env(self, endpoint, providers_dir, real=None, rusage=None, perf_dir=None):
-        env = self.base_env(endpoint)
+    def tf_env(self, endpoint, providers_dir, real=None, rusage=None, perf_dir=None, paced=False):
+        env = self.base_env(endpoint, paced)
         cli_config = self.work / f"cli-{providers_dir.name}.tfrc"
         cli_config.write_text(
             "provider_installation {\n  dev_overrides {\n"
@@ -953,7 +957,7 @@ resource "ecstpl_template" "t" {{
             log(f"fleet: a module change of {n} templates under ECS's published rates (moto {moto.endpoint})")
             ws = self.work / f"ws-fleet-{n}"
             ws.mkdir()
-            env = self.tf_env(proxy.endpoint, self.bin_dir)
+            env = self.tf_env(proxy.endpoint, self.bin_dir, paced=True)
             (ws / "main.tf").write_text(self.fleet_module(n, "a"))
             code, elapsed, out = self.terraform_run(ws, ["apply", "-auto-approve", "-input=false", "-no-color"], env, "apply")
             if code != 0:
@@ -1007,7 +1011,7 @@ resource "ecstpl_template" "t" {{
                     "CreateService",
                     {"cluster": "prod", "serviceName": f"svc{i}", "taskDefinition": f"svc{i}-template:1", "desiredCount": 1},
                 )
-            env = self.base_env(proxy.endpoint)
+            env = self.base_env(proxy.endpoint, paced=True)
 
             def fleet():
                 procs = [

@@ -458,7 +458,9 @@ impl Pacer {
             Some(category) => self.with_bucket(category, |bucket, _| bucket.slot()),
             None => Duration::from_secs(1),
         };
+        // Not below 50 ms: with raised limits a token's time can be a fraction of one.
         let cap = slot
+            .max(Duration::from_millis(50))
             .saturating_mul(1 << throttles.saturating_sub(1).min(16))
             .min(MAX_BACKOFF);
         cap.mul_f64(fastrand::f64())

@@ -138,6 +138,18 @@ pub async fn ecs_client(endpoint: &str) -> aws_sdk_ecs::Client {
     aws_sdk_ecs::Client::from_conf(config)
 }
 
+/// Bucket sizes for `ECSTPL_ECS_RATE_LIMITS` that never make ecstpl wait: moto throttles
+/// nothing, as an account whose limits AWS Support raised far. Every workspace gets them, so
+/// a test of many templates is not paced to ECS's published rates; the tests of the pacing
+/// (tests/throttling.rs) set the buckets their emulator enforces instead.
+pub fn unthrottled_limits() -> String {
+    throttle::PUBLISHED
+        .iter()
+        .map(|(category, ..)| format!("{category}=100000/100000"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// A Terraform CLI to test with.
 #[derive(Clone, Debug)]
 pub struct Terraform {
@@ -270,6 +282,7 @@ impl Workspace {
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
             ("AWS_REGION".into(), "us-east-1".into()),
+            ("ECSTPL_ECS_RATE_LIMITS".into(), unthrottled_limits()),
         ];
         Workspace {
             terraform: terraform.clone(),
