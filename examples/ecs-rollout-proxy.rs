@@ -15,6 +15,9 @@ mod express;
 #[path = "../tests/support/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;
+#[path = "../tests/support/throttle.rs"]
+#[allow(dead_code)]
+mod throttle;
 
 fn main() {
     let Some(upstream) = std::env::args().nth(1) else {

@@ -152,11 +152,71 @@ HOP_BY_HOP = {
 }
 
 
+# ECS's request throttling, per account and Region: one token bucket per category of actions,
+# "bucket maximum capacity" (burst) and "bucket refill rate" (per second) as published in
+# "Request throttling for the Amazon ECS API" (Amazon ECS API Reference and Developer Guide,
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html). The
+# bench's own table, independent of ecstpl's adapter.
+ECS_BUCKETS = {
+    "task_definition_modify": (("RegisterTaskDefinition", "DeregisterTaskDefinition"), 20, 1.0),
+    "task_definition_read": (("DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies"), 50, 20.0),
+    "task_definition_deletion": (("DeleteTaskDefinitions",), 5, 1.0),
+    "service_modify": (("CreateService", "UpdateService", "DeleteService"), 50, 5.0),
+    "service_read": (("DescribeServices", "ListServices"), 100, 20.0),
+    "service_deployments": (("ListServiceDeployments", "DescribeServiceDeployments"), 50, 20.0),
+    "service_revisions": (("DescribeServiceRevisions",), 50, 20.0),
+    "tag_modify": (("TagResource", "UntagResource"), 20, 10.0),
+    "tag_read": (("ListTagsForResource",), 50, 20.0),
+    "cluster_resource_modify": (("RunTask", "StartTask", "StopTask"), 100, 40.0),
+    "cluster_resource_read": (("DescribeTasks", "ListTasks"), 100, 20.0),
+}
+THROTTLED_BODY = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+
+
+class EcsThrottle:
+    """The account's buckets, full when created: a call that finds its bucket empty is
+    answered `ThrottlingException: Rate exceeded` and never reaches moto."""
+
+    def __init__(self):
+        now = time.monotonic()
+        self.lock = threading.Lock()
+        self.category = {op: c for c, (ops, _, _) in ECS_BUCKETS.items() for op in ops}
+        self.buckets = {c: [float(burst), now] for c, (_, burst, _) in ECS_BUCKETS.items()}
+        self.accepted = {}
+        self.throttled = {}
+
+    def admit(self, operation):
+        category = self.category.get(operation)
+        if category is None:
+            return True
+        _, burst, refill = ECS_BUCKETS[category]
+        with self.lock:
+            bucket = self.buckets[category]
+            now = time.monotonic()
+            bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) * refill)
+            bucket[1] = now
+            if bucket[0] >= 1.0:
+                bucket[0] -= 1.0
+                self.accepted[category] = self.accepted.get(category, 0) + 1
+                return True
+            self.throttled[operation] = self.throttled.get(operation, 0) + 1
+            return False
+
+    def floor(self):
+        """The least time the accepted calls need: max over categories of (accepted − burst) / refill."""
+        return max(
+            [max(0.0, (count - ECS_BUCKETS[c][1]) / ECS_BUCKETS[c][2]) for c, count in self.accepted.items()] or [0.0]
+        )
+
+
 class CountingProxy:
     """An HTTP proxy in front of moto that records every request's ECS operation (from
-    X-Amz-Target) and body. Used only to count and record calls, never while timing."""
+    X-Amz-Target) and body. Used only to count and record calls, never while timing, except
+    with an `EcsThrottle` (set `throttle`), where the wall time against the buckets' floor is
+    the figure."""
 
     def __init__(self, upstream):
+        self.throttle = None
         self.records = []
         self.client_ports = set()
         lock = threading.Lock()
@@ -164,6 +224,7 @@ class CountingProxy:
         local = threading.local()
         records = self.records
         client_ports = self.client_ports
+        proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -174,6 +235,17 @@ class CountingProxy:
             def forward(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                throttle = proxy.throttle
+                operation = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
+                if throttle is not None and not throttle.admit(operation):
+                    with lock:
+                        records.append((operation, body, 400, THROTTLED_BODY))
+                    self.send_response(400)
+                    self.send_header("Content-Type", "application/x-amz-json-1.1")
+                    self.send_header("Content-Length", str(len(THROTTLED_BODY)))
+                    self.end_headers()
+                    self.wfile.write(THROTTLED_BODY)
+                    return
                 if getattr(local, "connection", None) is None:
                     local.connection = http.client.HTTPConnection(host, int(port), timeout=120)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -195,8 +267,12 @@ class CountingProxy:
             do_POST = forward
             do_GET = forward
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(http.server.ThreadingHTTPServer):
+            # Hundreds of CI jobs connect at once in the fleet rows.
+            request_queue_size = 1024
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -260,7 +336,7 @@ class Bench:
 
     # -- environment --------------------------------------------------------------------------
 
-    def base_env(self, endpoint=None):
+    def base_env(self, endpoint=None, paced=False):
         env = {
             k: v
             for k, v in os.environ.items()
@@ -279,6 +355,10 @@ class Bench:
                 AWS_SHARED_CREDENTIALS_FILE=str(self.work / "empty"),
                 AWS_PAGER="",
             )
+            if not paced:
+                # moto throttles nothing: as an account with far raised limits, so that the plan
+                # and deploy rows measure ecstpl, not ECS's published rates (the fleet rows do).
+                env["ECSTPL_ECS_RATE_LIMITS"] = ",".join(f"{c}=100000/100000" for c in ECS_BUCKETS)
         return env
 
     def build_wrappers(self):
@@ -380,8 +460,8 @@ class Bench:
 
     # -- rows b, c: terraform plan ------------------------------------------------------------
 
-    def tf_env(self, endpoint, providers_dir, real=None, rusage=None, perf_dir=None):
-        env = self.base_env(endpoint)
+    def tf_env(self, endpoint, providers_dir, real=None, rusage=None, perf_dir=None, paced=False):
+        env = self.base_env(endpoint, paced)
         cli_config = self.work / f"cli-{providers_dir.name}.tfrc"
         cli_config.write_text(
             "provider_installation {\n  dev_overrides {\n"
@@ -809,6 +889,158 @@ echo "$new"
             r = result[name]
             log(f"  {name:<8} median {ms(r['median'])}  p90 {ms(r['p90'])}  min {ms(r['min'])}")
 
+    # -- rows e, f: ECS's rate limits at fleet scale -------------------------------------------
+
+    def fleet_module(self, n, release, limits=""):
+        return f"""terraform {{
+  required_providers {{
+    ecstpl = {{ source = "ecstpl/ecstpl" }}
+  }}
+}}
+
+provider "ecstpl" {{
+  region = "us-east-1"
+}}
+
+resource "ecstpl_template" "t" {{
+  count         = {n}
+  family        = "fleet-${{count.index}}-template"
+  deploy_family = "fleet-${{count.index}}"
+  memory        = "512"
+  container_definitions = jsonencode([{{
+    name        = "app"
+    image       = "placeholder"
+    environment = [{{ name = "RELEASE", value = "{release}" }}]
+  }}])
+}}
+"""
+
+    def row_fleet(self):
+        self.results["fleet"] = {}
+        for n in self.args.fleet_sizes:
+            self.results["fleet"][n] = {"templates": self.fleet_templates(n), "deploys": self.fleet_deploys(n)}
+
+    def throttled_run(self, proxy, what, run):
+        """Runs `run` against fresh, full ECS buckets; the wall time, the floor those buckets
+        set for the calls ECS accepted, and the throttled answers."""
+        proxy.take()
+        throttle = EcsThrottle()
+        proxy.throttle = throttle
+        start = time.perf_counter()
+        outcome = run()
+        wall = time.perf_counter() - start
+        proxy.throttle = None
+        calls = op_counts([r for r in proxy.take() if r[0]])
+        result = {
+            "wall": wall,
+            "floor": throttle.floor(),
+            "throttled": sum(throttle.throttled.values()),
+            "throttled_by_action": throttle.throttled,
+            "accepted_by_category": throttle.accepted,
+            "calls": calls,
+        }
+        result.update(outcome)
+        result["ratio"] = wall / result["floor"] if result["floor"] else float("nan")
+        log(
+            f"  {what}: {secs(wall)}, floor {secs(result['floor'])} ({result['ratio']:.2f}x), errors {result['errors']}, "
+            f"throttled {result['throttled']} {throttle.throttled}, accepted {throttle.accepted}"
+        )
+        return result
+
+    def fleet_templates(self, n):
+        """One module change that touches n templates: one `terraform apply` (default
+        parallelism), every template registering a revision and deregistering the one it
+        superseded."""
+        moto = Moto(self.venv, self.work, f"fleet-templates-{n}")
+        proxy = CountingProxy(moto.endpoint)
+        try:
+            log(f"fleet: a module change of {n} templates under ECS's published rates (moto {moto.endpoint})")
+            ws = self.work / f"ws-fleet-{n}"
+            ws.mkdir()
+            env = self.tf_env(proxy.endpoint, self.bin_dir, paced=True)
+            (ws / "main.tf").write_text(self.fleet_module(n, "a"))
+            code, elapsed, out = self.terraform_run(ws, ["apply", "-auto-approve", "-input=false", "-no-color"], env, "apply")
+            if code != 0:
+                raise SystemExit(f"set-up apply of {n} templates failed:\n{out.read_text()[-3000:]}")
+            log(f"  set-up apply (unthrottled) {secs(elapsed)}")
+            (ws / "main.tf").write_text(self.fleet_module(n, "b"))
+
+            def change():
+                code, _, out = self.terraform_run(ws, ["apply", "-auto-approve", "-input=false", "-no-color"], env, "apply")
+                text = out.read_text()
+                return {
+                    "exit": code,
+                    "errors": text.count("Error: "),
+                    "left_for_later": text.count("Could not deregister"),
+                }
+
+            result = self.throttled_run(proxy, f"apply of the change to {n} templates", change)
+            raw = RawEcs(moto.endpoint)
+            done = 0
+            for i in range(n):
+                family = f"fleet-{i}-template"
+                listed = raw.call("ListTaskDefinitions", {"familyPrefix": family, "status": "ACTIVE"})
+                if [a for a in listed["taskDefinitionArns"] if f"/{family}:" in a] == [
+                    f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/{family}:2"
+                ]:
+                    done += 1
+            raw.close()
+            result["done"] = done
+            return result
+        finally:
+            proxy.stop()
+            moto.stop()
+
+    def fleet_deploys(self, n):
+        """n `ecstpl deploy --no-wait` started at once, each its own process (its own CI job),
+        each with a service of its own."""
+        moto = Moto(self.venv, self.work, f"fleet-deploys-{n}")
+        proxy = CountingProxy(moto.endpoint)
+        try:
+            log(f"fleet: {n} concurrent `ecstpl deploy --no-wait` under ECS's published rates (moto {moto.endpoint})")
+            raw = RawEcs(moto.endpoint)
+            raw.call("CreateCluster", {"clusterName": "prod"})
+            for i in range(n):
+                template = dict(self.TEMPLATE_BODY, family=f"svc{i}-template")
+                template["tags"] = [
+                    {"key": "ecstpl:role", "value": "template"},
+                    {"key": "ecstpl:deploy-family", "value": f"svc{i}"},
+                ]
+                raw.call("RegisterTaskDefinition", template)
+                raw.call(
+                    "CreateService",
+                    {"cluster": "prod", "serviceName": f"svc{i}", "taskDefinition": f"svc{i}-template:1", "desiredCount": 1},
+                )
+            env = self.base_env(proxy.endpoint, paced=True)
+
+            def fleet():
+                procs = [
+                    subprocess.Popen(
+                        [str(self.cli), "deploy", "--cluster", "prod", "--service", f"svc{i}", "--image", "app=repo:v1", "--no-wait"],
+                        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    )
+                    for i in range(n)
+                ]
+                failures = []
+                for i, proc in enumerate(procs):
+                    _, err = proc.communicate()
+                    if proc.returncode != 0:
+                        failures.append((i, proc.returncode, err.decode(errors="replace")[-300:]))
+                return {"errors": len(failures), "failures": failures[:5]}
+
+            result = self.throttled_run(proxy, f"{n} concurrent deploys", fleet)
+            done = 0
+            for i in range(n):
+                live = raw.call("DescribeServices", {"cluster": "prod", "services": [f"svc{i}"]})["services"][0]["taskDefinition"]
+                body = raw.call("DescribeTaskDefinition", {"taskDefinition": live})["taskDefinition"]
+                done += body["containerDefinitions"][0]["image"] == "repo:v1"
+            raw.close()
+            result["done"] = done
+            return result
+        finally:
+            proxy.stop()
+            moto.stop()
+
     # -- perf ---------------------------------------------------------------------------------
 
     def perf_report(self, data, comms=None, sort="symbol", top=None):
@@ -1139,6 +1371,23 @@ echo "$new"
                     f"≤ 1.5× raw: {verdict(e / d['raw']['median'] <= 1.5)}",
                 )
             )
+        for n, fleet in sorted(self.results.get("fleet", {}).items()):
+            for kind, label in (
+                ("templates", f"a module change touching {n} `ecstpl_template`s (one `terraform apply`, default parallelism) under ECS's published rates"),
+                ("deploys", f"{n} `ecstpl deploy --no-wait` started at once under ECS's published rates"),
+            ):
+                r = fleet[kind]
+                rows.append(
+                    (
+                        label,
+                        f"{secs(r['wall'])}; {r['errors']} errors; {r['done']} of {n} done; {r['throttled']} throttled answers",
+                        f"floor the buckets set for the {sum(r['accepted_by_category'].values())} calls ECS accepted "
+                        f"({', '.join(f'{c} {k}' for c, k in sorted(r['accepted_by_category'].items()))}): {secs(r['floor'])}",
+                        f"{r['ratio']:.2f}× floor",
+                        f"0 errors, ≤ 1.2× floor{', throttled ≈ 0' if kind == 'templates' else ''}: "
+                        + verdict(r["errors"] == 0 and r["done"] == n and r["ratio"] <= 1.2),
+                    )
+                )
         lines = ["| figure | ecstpl | comparison | ratio | target |", "|---|---|---|---|---|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines)
@@ -1155,7 +1404,8 @@ def main():
     parser.add_argument("--deploy-reps", type=int, help="deploys per tool (default 10)")
     parser.add_argument("--n", type=int, help="templates in the plan, CPU and RSS rows (default 200)")
     parser.add_argument("--sizes", help="comma-separated plan sizes for the growth rows (default 50,200,1000)")
-    parser.add_argument("--rows", default="handshake,plan,deploy", help="which rows to measure")
+    parser.add_argument("--rows", default="handshake,plan,deploy,fleet", help="which rows to measure")
+    parser.add_argument("--fleet-sizes", help="templates and concurrent deploys in the fleet rows (default 50,200)")
     parser.add_argument("--perf", metavar="DIR", help="also record perf profiles into DIR")
     parser.add_argument("--perf-starts", type=int, default=200)
     parser.add_argument("--perf-top", type=int, default=12)
@@ -1170,6 +1420,7 @@ def main():
     args.deploy_reps = args.deploy_reps or (2 if quick else 10)
     args.n = args.n or (20 if quick else 200)
     sizes = [int(s) for s in (args.sizes or ("20" if quick else "50,200,1000")).split(",")]
+    args.fleet_sizes = [int(s) for s in (args.fleet_sizes or ("25" if quick else "50,200")).split(",")]
     if args.n not in sizes:
         sizes.append(args.n)
     sizes.sort()
@@ -1203,6 +1454,8 @@ def main():
             bench.row_plan(sizes, args.n)
         if "deploy" in rows:
             bench.row_deploy()
+        if "fleet" in rows:
+            bench.row_fleet()
         bench.results["machine"]["load_after"] = os.getloadavg()
         print(bench.table())
         print(

@@ -8,34 +8,11 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value as Json, json};
 use support::proxy::{Fault, Lost, RecordingProxy, Rollout, Scenario};
 use support::templates::PROVIDER_HEADER;
-use support::{Moto, Workspace, bootstrap_service, ecs_call, terraform_binaries};
+use support::{Moto, Workspace, bootstrap_service, revisions, terraform_binaries};
 
 use support::{ecstpl, ecstpl_command};
-
-/// Every revision of `family`, ACTIVE and INACTIVE.
-fn revisions(endpoint: &str, family: &str, status: &str) -> Vec<String> {
-    let (_, body) = ecs_call(
-        endpoint,
-        "ListTaskDefinitions",
-        &json!({"familyPrefix": family, "status": status}),
-    );
-    body["taskDefinitionArns"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Json::as_str)
-                .filter(|arn| {
-                    arn.rsplit_once(':')
-                        .is_some_and(|(head, _)| head.ends_with(&format!("/{family}")))
-                })
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn template_config(name: &str, family: &str, level: &str) -> String {
     format!(

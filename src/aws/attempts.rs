@@ -1,7 +1,8 @@
 //! Watches every attempt of an ECS call.
 //!
-//! - One info line per failed attempt with its reason, timeouts included, so a slow plan or
-//!   deploy says what it is waiting for (`TF_LOG=info`, or `ecstpl` on stderr). Never logs a
+//! - One info line per failed attempt with its reason, timeouts included (throttled attempts
+//!   are paced, see `paced.rs`, and logged at debug there), so a slow plan or deploy says
+//!   what it is waiting for (`TF_LOG=info`, or `ecstpl` on stderr). Never logs a
 //!   request or a credential: only the operation, the attempt number and what came back.
 //! - Retries stop once ECS has answered nothing at all (no HTTP response, not even an error)
 //!   for [`SILENCE_BUDGET`]: an endpoint that is down or never answers fails in well under a
@@ -155,12 +156,10 @@ impl Intercept for AttemptWatch {
                 .headers()
                 .get("x-amzn-errortype")
                 .map(|kind| kind.split(':').next().unwrap_or(kind));
-            // Only what is retried: a definite answer (a missing cluster, a bad request)
-            // is the call's error, reported once by whoever made the call.
-            let transient = status >= 500
-                || status == 429
-                || kind.is_some_and(|k| k.contains("Throttl") || k == "TooManyRequestsException");
-            if transient {
+            // Only what the SDK retries: a definite answer (a missing cluster, a bad request)
+            // is the call's error, reported once by whoever made the call, and a throttled
+            // one is paced and logged at debug level by the pacing (paced.rs).
+            if status >= 500 {
                 let reason = match kind {
                     Some(kind) => format!("HTTP {status} {kind}"),
                     None => format!("HTTP {status}"),

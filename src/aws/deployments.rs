@@ -7,6 +7,7 @@ use aws_sdk_ecs::types::{
     DeploymentLifecycleHookAction, ServiceDeploymentStatus, StopServiceDeploymentStopType,
 };
 
+use crate::aws::paced::SendPaced;
 use crate::aws::{AwsError, Ecs};
 
 /// A lifecycle hook of a deployment.
@@ -314,7 +315,7 @@ impl Ecs {
             .client
             .describe_service_deployments()
             .service_deployment_arns(arn)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("DescribeServiceDeployments", err))?;
         Ok(output.service_deployments().first().map(from_sdk))
@@ -336,7 +337,7 @@ impl Ecs {
             .cluster(cluster)
             .service(service)
             .set_status(Some(statuses))
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("ListServiceDeployments", err))?;
         // The order of results is not documented: take the newest.
@@ -376,7 +377,7 @@ impl Ecs {
                     .after(aws_smithy_types::DateTime::from_secs_f64(since))
                     .build(),
             )
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("ListServiceDeployments", err))?;
         let mut briefs: Vec<_> = output.service_deployments().to_vec();
@@ -393,7 +394,7 @@ impl Ecs {
                 .client
                 .describe_service_revisions()
                 .service_revision_arns(revision)
-                .send()
+                .send_paced(self)
                 .await
                 .map_err(|err| AwsError::from_sdk("DescribeServiceRevisions", err))?;
             let runs_ours = revisions
@@ -507,7 +508,7 @@ impl Ecs {
             .stop_service_deployment()
             .service_deployment_arn(arn)
             .stop_type(StopServiceDeploymentStopType::Rollback)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("StopServiceDeployment", err))?;
         Ok(())
@@ -530,7 +531,7 @@ impl Ecs {
             .service_deployment_arn(arn)
             .hook_id(hook_id)
             .action(action)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("ContinueServiceDeployment", err))?;
         Ok(())
@@ -574,7 +575,7 @@ impl Ecs {
                 .set_capacity_provider_strategy(Some(settings.capacity_provider_strategy.clone()));
         }
         let output = call
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
         if let Some(task) = output.tasks().first() {
@@ -689,7 +690,7 @@ impl Ecs {
             .describe_tasks()
             .cluster(cluster)
             .tasks(arn)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("DescribeTasks", err))?;
         Ok(output.tasks().first().map(task_from_sdk))

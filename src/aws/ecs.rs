@@ -7,6 +7,7 @@ use aws_sdk_ecs::types::{TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDe
 use serde_json::{Map, Value as Json};
 
 use crate::aws::AwsError;
+use crate::aws::paced::SendPaced;
 use crate::aws::raw::RawJson;
 
 /// An ECS client for the operations ecstpl needs.
@@ -19,6 +20,8 @@ pub struct Ecs {
     pub(super) watch: Option<crate::aws::attempts::AttemptWatch>,
     /// The settings the client was built with, for the other services `verify` asks.
     pub(super) sdk_config: Option<aws_types::SdkConfig>,
+    /// ECS's rates, shared by every client of the same account and Region in the process.
+    pub(super) pacer: std::sync::Arc<crate::aws::pacing::Pacer>,
 }
 
 /// A registered task definition revision: the ECS API's JSON plus its tags.
@@ -213,6 +216,9 @@ impl Ecs {
             max_attempts: max_attempts.max(1),
             watch: None,
             sdk_config: None,
+            pacer: std::sync::Arc::new(crate::aws::pacing::Pacer::new(
+                crate::aws::pacing::RateLimits::default(),
+            )),
         }
     }
 
@@ -232,14 +238,20 @@ impl Ecs {
         &self,
         request: &Map<String, Json>,
     ) -> Result<Revision, AwsError> {
-        let deadline = std::time::Instant::now() + crate::aws::settings::OPERATION_TIMEOUT;
+        // The bound of the SDK's own retries (45 s), moved on by every wait for ECS's rate:
+        // a throttled registration did not land and is paced, not counted as an attempt.
+        let mut deadline = std::time::Instant::now() + crate::aws::settings::OPERATION_TIMEOUT;
         let mut attempt = 1;
         loop {
-            let err = match self.register_once(request).await {
+            let sent = self
+                .paced("RegisterTaskDefinition", || self.register_once(request))
+                .await;
+            deadline += sent.waited;
+            let err = match sent.result {
                 Ok(revision) => return Ok(revision),
                 Err(err) => err,
             };
-            if !err.is_retryable() {
+            if !err.is_retryable() || err.is_throttled() {
                 return Err(err);
             }
             let last = attempt >= self.max_attempts || std::time::Instant::now() >= deadline;
@@ -332,6 +344,12 @@ impl Ecs {
     /// Describes a revision by ARN, `family:revision` or `family`, with its tags.
     /// `Ok(None)` when ECS says there is no such task definition.
     pub async fn describe_task_definition(&self, id: &str) -> Result<Option<Revision>, AwsError> {
+        self.paced("DescribeTaskDefinition", || self.describe_once(id))
+            .await
+            .result
+    }
+
+    async fn describe_once(&self, id: &str) -> Result<Option<Revision>, AwsError> {
         const OPERATION: &str = "DescribeTaskDefinition";
         let raw = RawJson::capturing_response();
         let response = raw.response_handle();
@@ -384,7 +402,7 @@ impl Ecs {
                     .family_prefix(family)
                     .status(status.clone())
                     .set_next_token(next_token.take())
-                    .send()
+                    .send_paced(self)
                     .await
                     .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
                 for arn in page.task_definition_arns() {
@@ -424,7 +442,7 @@ impl Ecs {
                 .set_family_prefix(prefix.map(str::to_string))
                 .status(status.clone().unwrap_or(TaskDefinitionFamilyStatus::All))
                 .set_next_token(next_token.take())
-                .send()
+                .send_paced(self)
                 .await
                 .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
             families.extend(page.families().iter().cloned());
@@ -448,9 +466,29 @@ impl Ecs {
         self.client
             .deregister_task_definition()
             .task_definition(arn)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("DeregisterTaskDefinition", err))?;
+        Ok(())
+    }
+
+    /// Deregisters a revision a newer one superseded, as clean-up: it takes only tokens of
+    /// ECS's task definition modify rate that no registration of this process is waiting
+    /// for, and fails with [`AwsError::NoRateLeft`] (nothing sent) when none is left before
+    /// the operation's deadline.
+    pub async fn deregister_superseded(&self, arn: &str) -> Result<(), AwsError> {
+        const OPERATION: &str = "DeregisterTaskDefinition";
+        self.client
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send_as_cleanup(self)
+            .await
+            .map_err(|no_token| AwsError::NoRateLeft {
+                operation: OPERATION.into(),
+                category: crate::aws::pacing::Category::TaskDefinitionModify.label(),
+                waited: no_token.waited,
+            })?
+            .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
         Ok(())
     }
 
@@ -472,7 +510,7 @@ impl Ecs {
             .tag_resource()
             .resource_arn(arn)
             .set_tags(Some(tags))
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("TagResource", err))?;
         Ok(())
@@ -483,7 +521,7 @@ impl Ecs {
             .untag_resource()
             .resource_arn(arn)
             .set_tag_keys(Some(keys.to_vec()))
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("UntagResource", err))?;
         Ok(())
@@ -502,7 +540,7 @@ impl Ecs {
             .describe_services()
             .cluster(cluster)
             .services(service)
-            .send()
+            .send_paced(self)
             .await;
         let output = match output {
             Ok(output) => output,
@@ -577,7 +615,7 @@ impl Ecs {
             .cluster(cluster)
             .service(service)
             .task_definition(task_definition_arn)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("UpdateService", err))?;
         Ok(output

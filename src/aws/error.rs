@@ -8,10 +8,22 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 pub enum AwsError {
     #[error("AWS configuration: {0}")]
     Config(String),
+    /// ECS still throttled the call when the operation's deadline came.
     #[error(
-        "{operation}: throttled by ECS after retries ({message}); try again, or raise max_retries"
+        "{operation}: throttled by ECS until the deadline ({message}): other callers in this account and Region use up ECS's rate; try again later, or give ecstpl the raised limits if AWS Support raised them (ecs_rate_limits, --ecs-rate-limits)"
     )]
     Throttled { operation: String, message: String },
+    /// Clean-up that found no token of ECS's rate left for it before the deadline; nothing
+    /// was sent.
+    #[error(
+        "{operation}: no room in ECS's {category} rate before the deadline (waited {} s); left for later",
+        waited.as_secs()
+    )]
+    NoRateLeft {
+        operation: String,
+        category: &'static str,
+        waited: std::time::Duration,
+    },
     #[error("{operation}: {code}: {message}")]
     Service {
         operation: String,
@@ -135,8 +147,17 @@ impl AwsError {
             }
             AwsError::InvalidResponse { .. }
             | AwsError::Config(_)
-            | AwsError::Unanswered { .. } => false,
+            | AwsError::Unanswered { .. }
+            | AwsError::NoRateLeft { .. } => false,
         }
+    }
+
+    /// Whether ECS throttled the call (paced and sent again, never counted as an attempt).
+    pub fn is_throttled(&self) -> bool {
+        matches!(
+            self,
+            AwsError::Throttled { .. } | AwsError::Http { status: 429, .. }
+        )
     }
 
     /// ECS's code, when ECS answered with an error.
@@ -149,7 +170,7 @@ impl AwsError {
     }
 }
 
-fn is_throttling(code: &str) -> bool {
+pub(crate) fn is_throttling(code: &str) -> bool {
     matches!(
         code,
         "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded"

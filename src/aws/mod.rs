@@ -8,6 +8,8 @@ mod deployments;
 mod ecs;
 mod error;
 pub(crate) mod express;
+mod paced;
+mod pacing;
 mod raw;
 pub(crate) mod settings;
 mod templates;
@@ -19,6 +21,7 @@ pub use self::deployments::{Hook, Outcome, RunSettings, ServiceDeployment, Task}
 pub(crate) use self::ecs::tags_from_json;
 pub use self::ecs::{Deployment, Ecs, Revision, RolloutStatus, Service, parse_task_definition_arn};
 pub use self::error::AwsError;
+pub use self::pacing::{Category, DEFAULT_OPERATION_DEADLINE, Limit, RateLimits, within};
 pub use self::settings::{
     AssumeRole, SettingProblem, Settings, check_endpoint, check_region, check_role_arn,
 };

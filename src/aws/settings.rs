@@ -26,8 +26,11 @@ pub struct Settings {
     pub shared_credentials_files: Vec<PathBuf>,
     pub assume_role: Option<AssumeRole>,
     pub ecs_endpoint: Option<String>,
-    /// Retries after the first attempt; throttling and 5xx are retried with backoff.
+    /// Retries after the first attempt of a call that failed with a 5xx or in transport.
+    /// Throttling uses none: a throttled call is paced and sent again until its deadline.
     pub max_retries: Option<u32>,
+    /// ECS's token buckets where AWS Support raised them (the published sizes otherwise).
+    pub ecs_rate_limits: crate::aws::RateLimits,
 }
 
 #[derive(Clone, Debug)]
@@ -38,13 +41,14 @@ pub struct AssumeRole {
     pub duration: Option<Duration>,
 }
 
-/// Retries of the CLI unless told otherwise: enough to ride out ECS's throttling
-/// (RegisterTaskDefinition sustains about one call a second per account, so a fleet of CI jobs
-/// must back off rather than fail). An endpoint that answers nothing does not use them up:
-/// retries stop after [`crate::aws::SILENCE_BUDGET`] of silence.
+/// Retries of the CLI unless told otherwise, for 5xx answers and transport failures
+/// (throttling is paced instead, see [`crate::aws::pacing`]). An endpoint that answers
+/// nothing does not use them up: retries stop after [`crate::aws::SILENCE_BUDGET`] of
+/// silence.
 pub const DEFAULT_MAX_RETRIES: u32 = 8;
 
-/// How long one ECS call may take, retries and backoff included.
+/// How long one ECS call may take, retries and backoff included; waiting for ECS's rate is
+/// not: it is bounded by the operation's deadline ([`crate::aws::within`]).
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(45);
 /// One attempt: ECS answers in well under a second, a registration included.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -170,10 +174,10 @@ impl Ecs {
     pub async fn connect(settings: &Settings) -> Result<Ecs, AwsError> {
         settings.check().map_err(AwsError::Config)?;
         let retries = settings.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-        // Standard mode: exponential backoff with jitter on throttling and 5xx. The adaptive
-        // mode's client-side rate limiter makes every throttled retry wait the maximum backoff
-        // and slows every later call of the process, which a provider applying many
-        // templates cannot afford.
+        // Standard mode: exponential backoff with jitter on 5xx and transport failures.
+        // Throttled answers are not the SDK's to retry (ThrottlingIsPaced): its retry quota
+        // empties under sustained throttling, and its adaptive mode keeps one rate for every
+        // action of the client; pacing.rs keeps one per ECS bucket.
         let retry = RetryConfig::standard()
             .with_max_attempts(retries.saturating_add(1))
             .with_initial_backoff(Duration::from_millis(500))
@@ -238,7 +242,9 @@ impl Ecs {
             ));
         }
         let watch = crate::aws::attempts::AttemptWatch::default();
-        let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config).interceptor(watch.clone());
+        let mut ecs_config = aws_sdk_ecs::config::Builder::from(&config)
+            .interceptor(watch.clone())
+            .retry_classifier(crate::aws::paced::ThrottlingIsPaced);
         if let Some(endpoint) = &settings.ecs_endpoint {
             ecs_config = ecs_config.endpoint_url(endpoint.clone());
         }
@@ -247,6 +253,25 @@ impl Ecs {
             retries.saturating_add(1),
         );
         ecs.watch = Some(watch);
+        // One set of buckets per account and Region, as far as the settings tell them apart
+        // (the account is only known after a call): the endpoint, the Region and who calls.
+        let endpoint = settings
+            .ecs_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_ECS").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .unwrap_or_default();
+        let key = format!(
+            "{}|{endpoint}|{}|{}",
+            config.region().map(|r| r.as_ref()).unwrap_or_default(),
+            settings.profile.as_deref().unwrap_or_default(),
+            settings
+                .assume_role
+                .as_ref()
+                .map(|role| role.role_arn.as_str())
+                .unwrap_or_default(),
+        );
+        ecs.pacer = crate::aws::pacing::Pacer::shared(key, &settings.ecs_rate_limits);
         ecs.sdk_config = Some(config);
         Ok(ecs)
     }

@@ -170,7 +170,8 @@ impl Ecs {
             if protected.contains(&arn.as_str()) {
                 continue;
             }
-            match self.deregister_task_definition(&arn).await {
+            // Clean-up: it yields ECS's task definition modify rate to registrations.
+            match self.deregister_superseded(&arn).await {
                 Ok(()) => pruned.deregistered.push(arn),
                 Err(err) => pruned.failed.push((arn, err)),
             }

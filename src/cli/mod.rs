@@ -56,10 +56,29 @@ pub struct AwsArgs {
     /// ECS endpoint URL (for emulators; AWS_ENDPOINT_URL works too).
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
-    /// Retries of a throttled or failed ECS call, with backoff (each call is bounded to 45s;
-    /// retries stop once ECS has answered nothing for 20s).
+    /// Retries of an ECS call that failed with a server error (5xx) or in transport, with
+    /// backoff (each call is bounded to 45s; retries stop once ECS has answered nothing for
+    /// 20s). Throttling uses none: see --ecs-rate-limits.
     #[arg(long, global = true, default_value_t = crate::aws::settings::DEFAULT_MAX_RETRIES, allow_negative_numbers = true)]
     pub max_retries: u32,
+    /// ECS's request rate limits where AWS Support raised them for the account and Region:
+    /// CATEGORY=BURST/REFILL entries, comma-separated (task_definition_modify=40/2 is a bucket
+    /// of 40 tokens refilled with 2 per second). Defaults, as ECS publishes them:
+    /// task_definition_modify=20/1 (RegisterTaskDefinition, DeregisterTaskDefinition),
+    /// task_definition_read=50/20, task_definition_deletion=5/1, service_modify=50/5,
+    /// service_read=100/20, service_deployments=50/20, service_revisions=50/20,
+    /// tag_modify=20/10, tag_read=50/20, cluster_resource_modify=100/40,
+    /// cluster_resource_read=100/20. Every ECS call is paced to these buckets; when ECS
+    /// throttles anyway (other jobs use the same account), the rate adapts down and the call
+    /// is sent again after a jittered backoff until --timeout (commands without it: 20m).
+    #[arg(
+        long,
+        global = true,
+        env = "ECSTPL_ECS_RATE_LIMITS",
+        value_name = "CATEGORY=BURST/REFILL,...",
+        value_parser = crate::aws::RateLimits::parse
+    )]
+    pub ecs_rate_limits: Option<crate::aws::RateLimits>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -368,6 +387,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         profile: cli.aws.profile.clone(),
         ecs_endpoint: cli.aws.endpoint_url.clone(),
         max_retries: Some(cli.aws.max_retries),
+        ecs_rate_limits: cli.aws.ecs_rate_limits.clone().unwrap_or_default(),
         ..crate::aws::Settings::default()
     };
     report::set_json_output(match &cli.command {
@@ -394,18 +414,30 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Run(args) if !args.no_wait => Some(args.timeout),
         _ => None,
     };
-    let command = async {
-        match cli.command {
-            Command::Render(args) => ops::render(&ecs, &args).await,
-            Command::Diff(args) => ops::diff(&ecs, &args).await,
-            Command::Verify(args) => ops::verify(&ecs, &args).await,
-            Command::Deploy(args) => ops::deploy(&ecs, &args).await,
-            Command::Status(args) => ops::status(&ecs, &args).await,
-            Command::Rollback(args) => ops::rollback(&ecs, &args).await,
-            Command::Continue(args) => ops::continue_deployment(&ecs, &args).await,
-            Command::Run(args) => run::run(&ecs, &args).await,
-        }
+    // How long ECS calls may wait for ECS's rate: the command's --timeout, waiting or not.
+    let rate_budget = match &cli.command {
+        Command::Deploy(args) => args.wait.timeout,
+        Command::Rollback(args) => args.wait.timeout,
+        Command::Continue(args) => args.wait.timeout,
+        Command::Run(args) => args.timeout,
+        _ => crate::aws::DEFAULT_OPERATION_DEADLINE,
     };
+    // Boxed: the commands' futures nested in the deadline's scope are too deep a type.
+    let command = crate::aws::within(
+        rate_budget,
+        Box::pin(async {
+            match cli.command {
+                Command::Render(args) => ops::render(&ecs, &args).await,
+                Command::Diff(args) => ops::diff(&ecs, &args).await,
+                Command::Verify(args) => ops::verify(&ecs, &args).await,
+                Command::Deploy(args) => ops::deploy(&ecs, &args).await,
+                Command::Status(args) => ops::status(&ecs, &args).await,
+                Command::Rollback(args) => ops::rollback(&ecs, &args).await,
+                Command::Continue(args) => ops::continue_deployment(&ecs, &args).await,
+                Command::Run(args) => run::run(&ecs, &args).await,
+            }
+        }),
+    );
     let bounded = async {
         match bound {
             // A little over the waiting deadline, so the wait reports its own timeout first.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::aws::{AssumeRole, Settings};
+use crate::aws::{self, AssumeRole, Settings};
 use crate::plugin::diag::Diagnostics;
 use crate::plugin::path::AttributePath;
 use crate::plugin::schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
@@ -13,6 +13,10 @@ use crate::provider::values;
 
 /// `max_retries` unless set: the AWS provider's default.
 const PROVIDER_DEFAULT_MAX_RETRIES: u32 = 25;
+
+/// The attribute with raised ECS rate limits, and the variable the CLI reads too.
+const RATE_LIMITS: &str = "ecs_rate_limits";
+pub(crate) const RATE_LIMITS_VARIABLE: &str = "ECSTPL_ECS_RATE_LIMITS";
 
 pub(crate) fn schema() -> Schema {
     let string = |name: &str, description: &str| {
@@ -34,7 +38,9 @@ pub(crate) fn schema() -> Schema {
                 string_list("shared_config_files", "Paths of shared config files. Defaults to `~/.aws/config`."),
                 string_list("shared_credentials_files", "Paths of shared credentials files. Defaults to `~/.aws/credentials`."),
                 Attribute::new("max_retries", Type::Number, Mode::Optional,
-                    "How many times a throttled or failed ECS call is retried, with backoff. Defaults to 25, as in the AWS provider: enough to ride out ECS throttling task definition registration (about one call per second per account after a burst); each call with its retries is bounded at 45 s. Retries stop once ECS has answered nothing at all for 20 s (connection refused, no answer within the 10 s attempt timeout), so an unreachable endpoint fails in well under a minute. Failed attempts are logged at info level with their reason."),
+                    "How many times an ECS call that failed with a server error (5xx) or in transport is retried, with backoff. Defaults to 25, as in the AWS provider; each call with its retries is bounded at 45 s. Retries stop once ECS has answered nothing at all for 20 s (connection refused, no answer within the 10 s attempt timeout), so an unreachable endpoint fails in well under a minute. Failed attempts are logged at info level with their reason. Throttling uses no retries: see `ecs_rate_limits`."),
+                Attribute::new(RATE_LIMITS, Type::map(Type::String), Mode::Optional,
+                    "ECS's request rate limits for the account and Region, where AWS Support raised them: `{ category = \"burst/refill\" }`, for example `{ task_definition_modify = \"40/2\" }` (a bucket of 40 tokens, refilled with 2 per second). The categories and their published defaults (\"Request throttling for the Amazon ECS API\"): `task_definition_modify` 20/1 (RegisterTaskDefinition, DeregisterTaskDefinition), `task_definition_read` 50/20, `task_definition_deletion` 5/1, `service_modify` 50/5, `service_read` 100/20, `service_deployments` 50/20, `service_revisions` 50/20, `tag_modify` 20/10, `tag_read` 50/20, `cluster_resource_modify` 100/40, `cluster_resource_read` 100/20. The provider paces every ECS call of a Terraform run to these buckets, so concurrent registrations wait for their turn instead of being throttled. When ECS throttles anyway (other callers use the same account), the rate adapts down and recovers, and the call is sent again until the resource operation's deadline (20 minutes); deregistering superseded revisions only takes tokens no registration waits for, and one that finds none before the deadline is left in `pending_deregistration` for the next apply. The environment variable `ECSTPL_ECS_RATE_LIMITS` (`category=burst/refill`, comma-separated) works too; entries here win."),
                 Attribute::new("verify_references", Type::Bool, Mode::Optional,
                     "Check at plan time what a new template revision needs at run time, as `ecstpl verify` does: `execution_role_arn` and `task_role_arn` exist and ECS tasks may assume them, ECR images, `secrets` (SSM parameters, Secrets Manager secrets) and `awslogs` log groups exist. What is missing fails the plan on its attribute; what the credentials may not check (AccessDenied) is a warning. Off by default: it needs `iam:GetRole`, `ecr:DescribeImages`, `ssm:GetParameter`, `secretsmanager:DescribeSecret` and `logs:DescribeLogGroups`. Values known only after apply are not checked."),
             ],
@@ -77,6 +83,9 @@ pub(crate) fn validate(config: &Value) -> Diagnostics {
             "Invalid max_retries",
             "max_retries must be a whole number, 0 or more.",
         );
+    }
+    if let Err(rate_diags) = rate_limits(config) {
+        diags.extend(rate_diags);
     }
     if let Some(assume_role) = config
         .get_attr("assume_role")
@@ -154,6 +163,45 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(duration)
 }
 
+/// `ecs_rate_limits` on top of `ECSTPL_ECS_RATE_LIMITS`, each entry checked, with the path
+/// or the variable in the diagnostic.
+fn rate_limits(config: &Value) -> Result<aws::RateLimits, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut limits = match std::env::var(RATE_LIMITS_VARIABLE) {
+        Ok(text) => aws::RateLimits::parse(&text).unwrap_or_else(|message| {
+            diags.error(
+                format!("Invalid {RATE_LIMITS_VARIABLE}"),
+                format!("{RATE_LIMITS_VARIABLE}: {message}"),
+            );
+            aws::RateLimits::default()
+        }),
+        Err(_) => aws::RateLimits::default(),
+    };
+    if let Some(entries) = config
+        .get_attr(RATE_LIMITS)
+        .filter(|v| !v.is_unknown())
+        .and_then(Value::as_map)
+    {
+        for (category, value) in entries {
+            let Some(value) = value.as_str() else {
+                continue;
+            };
+            if let Err(message) = limits.set(category, value) {
+                diags.error_at(
+                    AttributePath::root(RATE_LIMITS).key(category.clone()),
+                    "Invalid ECS rate limit",
+                    message,
+                );
+            }
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(limits)
+    }
+}
+
 /// The provider's `default_tags`: empty when unset, None while unknown.
 pub(crate) fn default_tags(config: &Value) -> Option<BTreeMap<String, String>> {
     match config.get_attr("default_tags") {
@@ -211,5 +259,58 @@ pub(crate) fn settings(config: &Value) -> Result<Settings, Diagnostics> {
         assume_role,
         ecs_endpoint,
         max_retries: Some(max_retries.unwrap_or(PROVIDER_DEFAULT_MAX_RETRIES)),
+        ecs_rate_limits: rate_limits(config)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(limits: &[(&str, &str)]) -> Value {
+        Value::object([(
+            RATE_LIMITS,
+            Value::Map(
+                limits
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Value::string(*v)))
+                    .collect(),
+            ),
+        )])
+    }
+
+    #[test]
+    fn raised_ecs_rate_limits_are_checked_with_the_entry_in_the_path() {
+        let diags = validate(&config(&[("task_definition_modify", "40/2")]));
+        assert!(!diags.has_errors(), "{diags:?}");
+        let diags = validate(&config(&[
+            ("task_definitions", "40/2"),
+            ("service_modify", "fast"),
+        ]));
+        let paths: Vec<String> = diags
+            .0
+            .iter()
+            .map(|d| format!("{:?}: {}", d.path, d.detail))
+            .collect();
+        assert_eq!(diags.0.len(), 2, "{paths:?}");
+        assert!(
+            paths.iter().any(|p| p.contains("\"task_definitions\")")
+                && p.contains("not an ECS throttling category")),
+            "{paths:?}"
+        );
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.contains("\"service_modify\")") && p.contains("burst/refill")),
+            "{paths:?}"
+        );
+        let limits = rate_limits(&config(&[("task_definition_modify", "40/2")])).unwrap();
+        assert_eq!(
+            limits.limit(aws::Category::TaskDefinitionModify),
+            aws::Limit {
+                burst: 40,
+                refill: 2.0
+            }
+        );
+    }
 }

@@ -8,6 +8,7 @@ pub mod ecs_model;
 pub mod express;
 pub mod proxy;
 pub mod templates;
+pub mod throttle;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -136,6 +137,18 @@ pub async fn ecs_client(endpoint: &str) -> aws_sdk_ecs::Client {
         .endpoint_url(endpoint)
         .build();
     aws_sdk_ecs::Client::from_conf(config)
+}
+
+/// Bucket sizes for `ECSTPL_ECS_RATE_LIMITS` that never make ecstpl wait: moto throttles
+/// nothing, as an account whose limits AWS Support raised far. Every workspace gets them, so
+/// a test of many templates is not paced to ECS's published rates; the tests of the pacing
+/// (tests/throttling.rs) set the buckets their emulator enforces instead.
+pub fn unthrottled_limits() -> String {
+    throttle::PUBLISHED
+        .iter()
+        .map(|(category, ..)| format!("{category}=100000/100000"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A Terraform CLI to test with.
@@ -270,6 +283,7 @@ impl Workspace {
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
             ("AWS_REGION".into(), "us-east-1".into()),
+            ("ECSTPL_ECS_RATE_LIMITS".into(), unthrottled_limits()),
         ];
         Workspace {
             terraform: terraform.clone(),
@@ -472,6 +486,28 @@ fn dechunk(mut text: &str) -> String {
         text = rest[size..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// The revisions of `family` (exactly that family) in `status` (ACTIVE or INACTIVE), as ARNs.
+pub fn revisions(endpoint: &str, family: &str, status: &str) -> Vec<String> {
+    let (_, body) = ecs_call(
+        endpoint,
+        "ListTaskDefinitions",
+        &serde_json::json!({"familyPrefix": family, "status": status}),
+    );
+    body["taskDefinitionArns"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .filter(|arn| {
+                    arn.rsplit_once(':')
+                        .is_some_and(|(head, _)| head.ends_with(&format!("/{family}")))
+                })
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Registers a task definition document as given; panics unless ECS accepts it.

@@ -140,6 +140,8 @@ struct State {
     hung: u32,
     /// The services marked as ECS Express services ([`super::express`]).
     express: Express,
+    /// ECS's published token buckets ([`super::throttle`]), when on.
+    ecs_throttle: Option<super::throttle::EcsThrottle>,
 }
 
 /// The body of a 503 from an AWS JSON-protocol service.
@@ -158,6 +160,19 @@ enum Action {
 
 impl State {
     fn action_for(&mut self, operation: &str) -> Action {
+        if let Some(throttle) = &mut self.ecs_throttle {
+            let key = self
+                .access_keys
+                .last()
+                .map(String::as_str)
+                .unwrap_or_default();
+            if !throttle.admit(operation, key) {
+                return Action::Respond(
+                    StatusCode::BAD_REQUEST,
+                    r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+                );
+            }
+        }
         let matches = |wanted: &Option<String>| wanted.as_deref().is_none_or(|w| w == operation);
         let mut delay = None;
         for fault in &mut self.faults {
@@ -477,6 +492,27 @@ impl RecordingProxy {
             .expect("proxy state")
             .added_later
             .push((field.to_string(), value));
+    }
+
+    /// From now on, throttles as ECS does (its published buckets, refill rates multiplied by
+    /// `scale`, all full now). Returns the buckets in the form ecstpl's `ecs_rate_limits`
+    /// takes.
+    pub fn throttle_like_ecs(&self, scale: f64) -> std::collections::BTreeMap<String, String> {
+        let throttle = super::throttle::EcsThrottle::new(scale);
+        let limits = throttle.client_limits();
+        self.state.lock().expect("proxy state").ecs_throttle = Some(throttle);
+        limits
+    }
+
+    /// Reads the ECS throttle's counts.
+    pub fn with_ecs_throttle<T>(&self, read: impl FnOnce(&super::throttle::EcsThrottle) -> T) -> T {
+        let state = self.state.lock().expect("proxy state");
+        read(
+            state
+                .ecs_throttle
+                .as_ref()
+                .expect("throttle_like_ecs was called"),
+        )
     }
 
     /// How many faults were injected so far.

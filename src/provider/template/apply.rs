@@ -205,7 +205,7 @@ async fn retry_pending(ecs: &Ecs, pending: Vec<String>, diags: &mut Diagnostics)
     for arn in pending {
         let result = match ecs.describe_task_definition(&arn).await {
             Ok(Some(revision)) if revision.is_active() && revision.is_template() => {
-                ecs.deregister_task_definition(&arn).await
+                ecs.deregister_superseded(&arn).await
             }
             Ok(_) => Ok(()),
             Err(err) => Err(err),

@@ -139,7 +139,15 @@ impl Resource for TemplateResource {
 
     async fn apply(&self, request: ApplyRequest) -> ApplyResponse {
         match self.shared.ecs() {
-            Ok(ecs) => apply::apply(&ecs, request, self.shared.default_tags()).await,
+            // The registration and its clean-up share the operation's deadline: clean-up that
+            // finds no room in ECS's rate before it is left for the next apply.
+            Ok(ecs) => {
+                crate::aws::within(
+                    crate::aws::DEFAULT_OPERATION_DEADLINE,
+                    apply::apply(&ecs, request, self.shared.default_tags()),
+                )
+                .await
+            }
             Err(diagnostics) => ApplyResponse {
                 new_state: request.prior_state,
                 private: Vec::new(),
