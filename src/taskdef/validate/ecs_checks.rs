@@ -1,10 +1,12 @@
-//! What RegisterTaskDefinition rejects beyond the shape of the document: enum values, ranges,
-//! references between fields, launch-type and network-mode rules, ARNs, and the EFS rules.
-//! Each check names its source: the ECS API reference (through the SDK's documentation of the
-//! same model, `aws-sdk-ecs` types) or an API error users have seen (`ClientException` text
-//! quoted in a public issue). What registers but will not work as meant is a warning.
+//! What RegisterTaskDefinition rejects beyond the shape of the document, and the entry point
+//! that runs every rule family: enum values and ARNs here, beside the families of their own
+//! modules (`networking`, `fargate`, `volumes`, `cross_refs`, `limits`; `types` and the shape
+//! checks run from `validate/mod.rs`). Each check names its source: the ECS API reference
+//! (through the SDK's documentation of the same model, `aws-sdk-ecs` types) or an API error
+//! users have seen (`ClientException` text quoted in a public issue). What registers but will
+//! not work as meant is a warning.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value as Json};
 
@@ -153,8 +155,8 @@ pub fn is_role_arn(value: &str) -> bool {
 }
 
 // Enum values, from the SDK's types for the ECS model (aws-sdk-ecs src/types/_*.rs).
-const PROTOCOLS: &[&str] = &["tcp", "udp"];
-const APP_PROTOCOLS: &[&str] = &["http", "http2", "grpc"];
+pub(super) const PROTOCOLS: &[&str] = &["tcp", "udp"];
+pub(super) const APP_PROTOCOLS: &[&str] = &["http", "http2", "grpc"];
 const LOG_DRIVERS: &[&str] = &[
     "awsfirelens",
     "awslogs",
@@ -184,7 +186,7 @@ const ULIMIT_NAMES: &[&str] = &[
     "sigpending",
     "stack",
 ];
-const CONDITIONS: &[&str] = &["START", "COMPLETE", "SUCCESS", "HEALTHY"];
+pub(super) const CONDITIONS: &[&str] = &["START", "COMPLETE", "SUCCESS", "HEALTHY"];
 const PID_MODES: &[&str] = &["host", "task"];
 const IPC_MODES: &[&str] = &["host", "task", "none"];
 const CPU_ARCHITECTURES: &[&str] = &["X86_64", "ARM64"];
@@ -218,7 +220,6 @@ pub(crate) fn check(
     let root: Vec<PathSegment> = Vec::new();
     let known = |k: &str| !unknown.contains(&k);
     let fargate = context.is_fargate();
-    let mode = context.network_mode.as_deref();
 
     checks.one_of(definition, &root, "networkMode", NETWORK_MODES);
     checks.one_of(definition, &root, "pidMode", PID_MODES);
@@ -241,19 +242,7 @@ pub(crate) fn check(
             );
         }
     }
-    let compatibilities = &context.requires_compatibilities;
-    if known("networkMode") {
-        // ECS Anywhere: "tasks that run on external instances must use the bridge, host, or none
-        // network modes"; Managed Instances: awsvpc or host.
-        if compatibilities.iter().any(|c| c == "EXTERNAL") && mode == Some("awsvpc") {
-            checks.error(key(&root, "networkMode"), "EXTERNAL does not support awsvpc", "Tasks on external instances (ECS Anywhere) use the bridge, host or none network mode.");
-        }
-        if compatibilities.iter().any(|c| c == "MANAGED_INSTANCES")
-            && matches!(mode, Some("bridge" | "none"))
-        {
-            checks.error(key(&root, "networkMode"), "MANAGED_INSTANCES needs awsvpc or host", "Tasks on Amazon ECS Managed Instances use the awsvpc (default) or host network mode.");
-        }
-    }
+    super::networking::check_launch_types(&mut checks, context, known("networkMode"));
     if let Some(Json::Object(platform)) = definition.get("runtimePlatform") {
         let path = key(&root, "runtimePlatform");
         checks.one_of(platform, &path, "cpuArchitecture", CPU_ARCHITECTURES);
@@ -261,10 +250,9 @@ pub(crate) fn check(
     }
     if let Some(Json::Object(storage)) = definition.get("ephemeralStorage") {
         let path = key(&root, "ephemeralStorage");
-        // "The minimum supported value is 21 GiB and the maximum supported value is 200 GiB."
-        checks.whole_in(storage, &path, "sizeInGiB", 21, 200);
+        super::limits::check_ephemeral_storage(&mut checks, storage, &path);
         if !fargate && known("requiresCompatibilities") {
-            checks.warn(path, "ephemeralStorage applies to Fargate only", "ephemeralStorage sets the ephemeral storage of Fargate tasks; other launch types ignore it.");
+            super::fargate::warn_ephemeral_storage_elsewhere(&mut checks, path);
         }
     }
     if let Some(Json::Object(proxy)) = definition.get("proxyConfiguration") {
@@ -282,37 +270,14 @@ pub(crate) fn check(
             );
         }
     }
-    // "You can specify a maximum of 10 constraints for each task."
-    if constraints.len() > 10 {
-        checks.error(
-            key(&root, "placementConstraints"),
-            "Too many placement constraints",
-            format!(
-                "{} placement constraints; ECS allows at most 10.",
-                constraints.len()
-            ),
-        );
-    }
-    if fargate && !constraints.is_empty() {
-        checks.error(
-            key(&root, "placementConstraints"),
-            "placementConstraints are not supported on Fargate",
-            "Fargate places tasks itself; remove the placement constraints or drop FARGATE.",
-        );
-    }
-    if fargate && known("ipcMode") && text(definition, "ipcMode").is_some_and(|v| !v.is_empty()) {
-        checks.error(
-            key(&root, "ipcMode"),
-            "ipcMode is not supported on Fargate",
-            "The IPC namespace mode is not supported for tasks on Fargate; remove ipcMode.",
-        );
-    }
-    // "On Fargate for Linux containers, the only valid value is task."
-    if fargate && text(definition, "pidMode") == Some("host") {
-        checks.error(
-            key(&root, "pidMode"),
-            "pidMode host is not supported on Fargate",
-            "On Fargate the only process namespace mode is \"task\".",
+    super::limits::check_placement_constraints(&mut checks, constraints.len(), &root);
+    if fargate {
+        super::fargate::check_task(
+            &mut checks,
+            definition,
+            &root,
+            constraints.len(),
+            known("ipcMode"),
         );
     }
     for field in ["executionRoleArn", "taskRoleArn"] {
@@ -362,100 +327,22 @@ pub(crate) fn check(
             context,
             known("networkMode"),
         );
-        // References to other containers and to volumes.
-        for (j, dependency) in list(container, "dependsOn").iter().enumerate() {
-            let Some(dependency) = dependency.as_object() else {
-                continue;
-            };
-            let dpath = index(&key(&path, "dependsOn"), j);
-            checks.one_of(dependency, &dpath, "condition", CONDITIONS);
-            let Some(target) = text(dependency, "containerName") else {
-                checks.error(
-                    key(&dpath, "containerName"),
-                    "Missing containerName in dependsOn",
-                    "each dependsOn entry names a container of the task.",
-                );
-                continue;
-            };
-            // API error: "Cannot depend on container + 'X' because it does not exist".
-            let Some(target_definition) =
-                containers.iter().find(|c| text(c, "name") == Some(target))
-            else {
-                checks.error(key(&dpath, "containerName"), "Unknown container in dependsOn", format!("{label} depends on {target:?}, which is not a container of this task definition."));
-                continue;
-            };
-            if target == text(container, "name").unwrap_or_default() {
-                checks.error(
-                    key(&dpath, "containerName"),
-                    "A container cannot depend on itself",
-                    format!("{label} depends on itself."),
-                );
-            }
-            let condition = text(dependency, "condition").unwrap_or_default();
-            let essential =
-                target_definition.get("essential").and_then(Json::as_bool) != Some(false);
-            // "This condition can't be set on an essential container."
-            if matches!(condition, "COMPLETE" | "SUCCESS") && essential {
-                checks.error(key(&dpath, "condition"), "An essential container cannot be a COMPLETE or SUCCESS dependency", format!("{label} waits for {target:?} to {}, but {target:?} is essential (the default); set \"essential\": false on it.", condition.to_ascii_lowercase()));
-            }
-            if condition == "HEALTHY"
-                && target_definition
-                    .get("healthCheck")
-                    .is_none_or(Json::is_null)
-            {
-                checks.warn(key(&dpath, "condition"), "HEALTHY dependency without a health check", format!("{label} waits for {target:?} to be healthy, but {target:?} has no healthCheck, so it never is."));
-            }
-        }
-        for (j, mount) in list(container, "mountPoints").iter().enumerate() {
-            if let Some(source) = mount.get("sourceVolume").and_then(Json::as_str)
-                && !volumes.contains_key(source)
-            {
-                // API error: "Unknown volume 'X'."
-                checks.error(key(&index(&key(&path, "mountPoints"), j), "sourceVolume"), "Unknown volume", format!("{label} mounts {source:?}, which is not a volume of this task definition (volume blocks: {}).", volumes.keys().cloned().collect::<Vec<_>>().join(", ")));
-            }
-        }
-        for (j, from) in list(container, "volumesFrom").iter().enumerate() {
-            if let Some(source) = from.get("sourceContainer").and_then(Json::as_str)
-                && (!names.contains(source) || Some(source) == text(container, "name"))
-            {
-                checks.warn(key(&index(&key(&path, "volumesFrom"), j), "sourceContainer"), "Unknown container in volumesFrom", format!("{label} takes volumes from {source:?}, which is not another container of this task definition."));
-            }
-        }
-        for (j, link) in list(container, "links").iter().enumerate() {
-            let target = link
-                .as_str()
-                .unwrap_or_default()
-                .split(':')
-                .next()
-                .unwrap_or_default();
-            if !names.contains(target) {
-                checks.warn(index(&key(&path, "links"), j), "Unknown container in links", format!("{label} links to {target:?}, which is not a container of this task definition."));
-            }
-        }
-        // Memory: "memory must be greater than memoryReservation"; API error "The 'memory'
-        // setting for container 'X' is greater than for the task."
-        let memory = container.get("memory").and_then(Json::as_i64);
-        let reservation = container.get("memoryReservation").and_then(Json::as_i64);
-        if let (Some(memory), Some(reservation)) = (memory, reservation)
-            && reservation > memory
-        {
-            checks.error(key(&path, "memoryReservation"), "memoryReservation above memory", format!("{label} reserves {reservation} MiB but its hard limit (memory) is {memory} MiB; the reservation must not exceed memory."));
-        }
-        if let (Some(memory), Some(task)) = (memory, task_memory)
-            && memory > task
-        {
-            checks.error(
-                key(&path, "memory"),
-                "Container memory above task memory",
-                format!("{label} has memory {memory} MiB, more than the task's {task} MiB."),
-            );
-        }
-        for (field, value) in [("memory", memory), ("memoryReservation", reservation)] {
-            if let Some(value) = value.filter(|v| *v > 0 && *v < 6) {
-                checks.warn(key(&path, field), format!("Very small {field}"), format!("{label} has {field} {value} MiB; Docker reserves at least 6 MiB for a container, so it will not start."));
-            }
-        }
-        reserved += reservation.or(memory).unwrap_or(0);
+        super::cross_refs::check_container(
+            &mut checks,
+            container,
+            &path,
+            &label,
+            &containers,
+            &names,
+            &volumes,
+        );
+        reserved += super::limits::check_container_memory(
+            &mut checks,
+            container,
+            &path,
+            &label,
+            task_memory,
+        );
         // The execution role: API errors "When you are specifying container secrets, you must
         // also specify a value for 'executionRoleArn'", "Private repository authentication
         // requires …", "Fargate requires task definition to have execution role ARN to support
@@ -494,17 +381,7 @@ pub(crate) fn check(
             firelens_logging = true;
         }
     }
-    if let Some(task) = task_memory
-        && reserved > task
-    {
-        checks.warn(
-            cpath.clone(),
-            "Containers reserve more memory than the task has",
-            format!(
-                "The containers reserve {reserved} MiB in all, more than the task's {task} MiB."
-            ),
-        );
-    }
+    super::limits::check_reserved_memory(&mut checks, &cpath, reserved, task_memory);
     if let Some(why) = needs_execution_role
         && known("executionRoleArn")
         && definition.get("executionRoleArn").is_none_or(Json::is_null)
@@ -515,37 +392,16 @@ pub(crate) fn check(
             format!("Set executionRoleArn (execution_role_arn): {why}."),
         );
     }
-    // API errors: "When awsfirelens log driver is specified in log configuration, a firelens
-    // configuration object must be configured in one of the containers." and the reverse.
-    if firelens_logging && firelens_containers == 0 {
-        checks.error(cpath.clone(), "awsfirelens needs a FireLens container", "A container logs with the awsfirelens driver, but no container has a firelensConfiguration (the log router).");
-    }
-    if firelens_containers > 0 && !firelens_logging {
-        checks.error(cpath.clone(), "FireLens container without awsfirelens logging", "A container has a firelensConfiguration, but no container logs with the awsfirelens driver.");
-    }
-    if let Some(Json::Object(proxy)) = definition.get("proxyConfiguration")
-        && let Some(target) = text(proxy, "containerName")
-        && !names.is_empty()
-        && !names.contains(target)
-    {
-        checks.warn(key(&key(&root, "proxyConfiguration"), "containerName"), "Unknown proxy container", format!("The proxy configuration names {target:?}, which is not a container of this task definition."));
-    }
-    // Inference accelerators: "the value matches the deviceName for an InferenceAccelerator
-    // specified in a task definition".
-    let devices: BTreeSet<&str> = list(definition, "inferenceAccelerators")
-        .iter()
-        .filter_map(|a| a.get("deviceName").and_then(Json::as_str))
-        .collect();
-    for (i, container) in containers.iter().enumerate() {
-        for (j, requirement) in list(container, "resourceRequirements").iter().enumerate() {
-            if requirement.get("type").and_then(Json::as_str) == Some("InferenceAccelerator")
-                && let Some(value) = requirement.get("value").and_then(Json::as_str)
-                && !devices.contains(value)
-            {
-                checks.error(index(&key(&index(&cpath, i), "resourceRequirements"), j), "Unknown inference accelerator", format!("The resource requirement names {value:?}, which no inferenceAccelerators entry has as deviceName."));
-            }
-        }
-    }
+    super::cross_refs::check_task(
+        &mut checks,
+        definition,
+        &containers,
+        &names,
+        &cpath,
+        &root,
+        firelens_containers,
+        firelens_logging,
+    );
     checks.problems
 }
 
@@ -572,97 +428,12 @@ fn check_container(
         );
     }
     checks.one_of(container, path, "versionConsistency", VERSION_CONSISTENCY);
-    // Port mappings.
-    let mappings = list(container, "portMappings");
-    if mode == Some("none") && !mappings.is_empty() {
-        checks.error(
-            key(path, "portMappings"),
-            "No port mappings with networkMode none",
-            format!("{label} maps ports, but the task has no network (network mode none)."),
-        );
-    }
-    let mut seen: BTreeMap<i64, String> = BTreeMap::new();
-    for (i, mapping) in mappings.iter().enumerate() {
-        let Some(mapping) = mapping.as_object() else {
-            continue;
-        };
-        let mpath = index(&key(path, "portMappings"), i);
-        checks.one_of(mapping, &mpath, "protocol", PROTOCOLS);
-        checks.one_of(mapping, &mpath, "appProtocol", APP_PROTOCOLS);
-        let container_port = checks.whole_in(mapping, &mpath, "containerPort", 1, 65535);
-        let host_port = checks.whole_in(mapping, &mpath, "hostPort", 0, 65535);
-        if let Some(name) = text(mapping, "name") {
-            // "up to 64 characters … lowercase letters, numbers, underscores (_), and hyphens
-            // (-). The name can't start with a hyphen."
-            let ok = !name.is_empty()
-                && name.len() <= 64
-                && !name.starts_with('-')
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-            if !ok {
-                checks.error(key(&mpath, "name"), "Invalid port mapping name", format!("{name:?}: up to 64 lowercase letters, digits, underscores and hyphens, not starting with a hyphen."));
-            }
-        }
-        // "When networkMode=awsvpc, the host ports and container ports in port mappings must
-        // match." (and the same under host networking).
-        if mode_known
-            && let (Some(cp), Some(hp)) = (container_port, host_port)
-            && hp != 0
-            && hp != cp
-            && matches!(mode, Some("awsvpc" | "host"))
-        {
-            checks.error(key(&mpath, "hostPort"), format!("Host port differs under {}", mode.unwrap_or_default()), format!("{label} maps container port {cp} to host port {hp}; under the {} network mode the host port must be left out or equal the container port.", mode.unwrap_or_default()));
-        }
-        if let Some(range) = mapping.get("containerPortRange").filter(|r| !r.is_null()) {
-            let parsed = range
-                .as_str()
-                .and_then(|r| r.split_once('-'))
-                .and_then(|(a, b)| {
-                    Some((a.trim().parse::<i64>().ok()?, b.trim().parse::<i64>().ok()?))
-                });
-            match parsed {
-                Some((first, last)) if 1 <= first && first < last && last <= 65535 => {}
-                _ => checks.error(
-                    key(&mpath, "containerPortRange"),
-                    "Invalid containerPortRange",
-                    format!("{range} is not \"FIRST-LAST\" with 1 ≤ FIRST < LAST ≤ 65535."),
-                ),
-            }
-            if host_port.is_some_and(|h| h != 0) {
-                checks.error(
-                    key(&mpath, "hostPort"),
-                    "hostPort with a containerPortRange",
-                    "With a containerPortRange, leave hostPort out (ECS assigns the host ports).",
-                );
-            }
-            if mode_known && !matches!(mode, Some("awsvpc") | Some("bridge") | None) {
-                checks.error(
-                    key(&mpath, "containerPortRange"),
-                    "containerPortRange needs bridge or awsvpc",
-                    "Port ranges work with the bridge or awsvpc network mode only.",
-                );
-            }
-        }
-        // "You can't expose the same container port for multiple protocols."
-        if let Some(cp) = container_port {
-            let protocol = text(mapping, "protocol").unwrap_or("tcp").to_string();
-            match seen.get(&cp) {
-                Some(other) if *other != protocol => checks.error(mpath.clone(), "One container port, two protocols", format!("{label} exposes port {cp} as both {other} and {protocol}; ECS does not allow that.")),
-                _ => {
-                    seen.insert(cp, protocol);
-                }
-            }
-        }
-    }
+    super::networking::check_port_mappings(checks, container, path, label, mode, mode_known);
     // Health check: "between 5 and 300 seconds", "between 2 and 60", "between 1 and 10",
     // "between 0 and 300".
     if let Some(Json::Object(health)) = container.get("healthCheck") {
         let hpath = key(path, "healthCheck");
-        checks.whole_in(health, &hpath, "interval", 5, 300);
-        checks.whole_in(health, &hpath, "timeout", 2, 60);
-        checks.whole_in(health, &hpath, "retries", 1, 10);
-        checks.whole_in(health, &hpath, "startPeriod", 0, 300);
+        super::limits::check_health_check(checks, health, &hpath);
         match health.get("command").and_then(Json::as_array) {
             None => checks.error(key(&hpath, "command"), "Missing health check command", format!("{label} has a healthCheck without a command.")),
             Some(command) if command.is_empty() => checks.error(key(&hpath, "command"), "Empty health check command", format!("{label} has a healthCheck with an empty command.")),

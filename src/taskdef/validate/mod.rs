@@ -8,7 +8,11 @@ use serde_json::{Map, Value as Json};
 use crate::taskdef::document::json_kind;
 use crate::taskdef::{Container, Context, ParseError, parse_container_definitions};
 
+mod cross_refs;
 mod ecs_checks;
+mod fargate;
+mod limits;
+mod networking;
 mod types;
 mod volumes;
 
