@@ -429,7 +429,7 @@ impl Ecs {
                 .service(service)
                 .status(ServiceDeploymentStatus::Successful)
                 .set_next_token(next_token.take())
-                .send()
+                .send_paced(self)
                 .await
                 .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
             briefs.extend(page.service_deployments().iter().cloned());
@@ -488,7 +488,7 @@ impl Ecs {
                 .client
                 .describe_service_revisions()
                 .set_service_revision_arns(Some(chunk.to_vec()))
-                .send()
+                .send_paced(self)
                 .await
                 .map_err(|err| AwsError::from_sdk("DescribeServiceRevisions", err))?;
             for revision in output.service_revisions() {
@@ -615,7 +615,7 @@ impl Ecs {
                 .service_name(service)
                 .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
                 .set_next_token(next_token.take())
-                .send()
+                .send_paced(self)
                 .await
                 .map_err(|err| AwsError::from_sdk("ListTasks", err))?;
             arns.extend(page.task_arns().iter().cloned());
@@ -635,7 +635,7 @@ impl Ecs {
                 .describe_tasks()
                 .cluster(cluster)
                 .set_tasks(Some(chunk.to_vec()))
-                .send()
+                .send_paced(self)
                 .await
                 .map_err(|err| AwsError::from_sdk("DescribeTasks", err))?;
             tasks.extend(output.tasks().iter().map(task_from_sdk));
@@ -654,7 +654,7 @@ impl Ecs {
             .list_service_deployments()
             .cluster(cluster)
             .service(service)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("ListServiceDeployments", err))?;
         let newest = output

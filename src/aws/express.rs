@@ -6,6 +6,7 @@
 
 use aws_sdk_ecs::types::ExpressGatewayServiceConfiguration;
 
+use crate::aws::paced::SendPaced;
 use crate::aws::{AwsError, Ecs};
 
 impl Ecs {
@@ -22,7 +23,7 @@ impl Ecs {
             .update_express_gateway_service()
             .service_arn(service_arn)
             .task_definition_arn(task_definition_arn)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("UpdateExpressGatewayService", err))?;
         Ok(())
@@ -39,7 +40,7 @@ impl Ecs {
             .client
             .describe_express_gateway_service()
             .service_arn(service_arn)
-            .send()
+            .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("DescribeExpressGatewayService", err))?;
         Ok(output

@@ -100,7 +100,7 @@ fn finish<T, E>(category: Category, waited: Duration, result: Result<T, E>) -> S
 }
 
 /// Whether ECS throttled a call the SDK made.
-fn sdk_throttled<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+pub(crate) fn sdk_throttled<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     err.as_service_error()
         .and_then(ProvideErrorMetadata::code)
         .is_some_and(crate::aws::error::is_throttling)
@@ -228,6 +228,9 @@ send_paced! {
     list_service_deployments: ListServiceDeployments, ListServiceDeploymentsFluentBuilder, ListServiceDeploymentsOutput, ListServiceDeploymentsError;
     list_task_definition_families: ListTaskDefinitionFamilies, ListTaskDefinitionFamiliesFluentBuilder, ListTaskDefinitionFamiliesOutput, ListTaskDefinitionFamiliesError;
     list_task_definitions: ListTaskDefinitions, ListTaskDefinitionsFluentBuilder, ListTaskDefinitionsOutput, ListTaskDefinitionsError;
+    list_tasks: ListTasks, ListTasksFluentBuilder, ListTasksOutput, ListTasksError;
+    update_express_gateway_service: UpdateExpressGatewayService, UpdateExpressGatewayServiceFluentBuilder, UpdateExpressGatewayServiceOutput, UpdateExpressGatewayServiceError;
+    describe_express_gateway_service: DescribeExpressGatewayService, DescribeExpressGatewayServiceFluentBuilder, DescribeExpressGatewayServiceOutput, DescribeExpressGatewayServiceError;
     run_task: RunTask, RunTaskFluentBuilder, RunTaskOutput, RunTaskError;
     stop_service_deployment: StopServiceDeployment, StopServiceDeploymentFluentBuilder, StopServiceDeploymentOutput, StopServiceDeploymentError;
     tag_resource: TagResource, TagResourceFluentBuilder, TagResourceOutput, TagResourceError;

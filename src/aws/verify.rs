@@ -4,9 +4,15 @@
 //! for with decryption, never printed or logged), CloudWatch Logs (the log group). Reads only.
 //! Each answer is found, missing, or not checked (the credentials may not ask: AccessDenied).
 
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 
+use crate::aws::pacing::{Pacer, Priority};
 use crate::aws::{AwsError, Ecs};
 
 /// The principal ECS tasks assume roles as ("Task IAM role", "Task execution IAM role").
@@ -23,9 +29,18 @@ pub enum Check {
 
 /// Asks IAM, ECR, SSM, Secrets Manager and CloudWatch Logs, with the credentials, retries and
 /// endpoint settings of the ECS client it comes from.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Verifier {
     config: SdkConfig,
+    /// The ECS client's pacer: a throttled check is sent again with the same adaptive
+    /// backoff, within the command's deadline (these services' rates are not ECS's buckets).
+    pacer: Arc<Pacer>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").finish_non_exhaustive()
+    }
 }
 
 fn not_found(err: &AwsError, codes: &[&str]) -> bool {
@@ -63,11 +78,36 @@ fn judged(
 impl Ecs {
     /// A verifier with this client's settings; None for a client built without them.
     pub fn verifier(&self) -> Option<Verifier> {
-        self.sdk_config.clone().map(|config| Verifier { config })
+        self.sdk_config.clone().map(|config| Verifier {
+            config,
+            pacer: self.pacer.clone(),
+        })
     }
 }
 
 impl Verifier {
+    /// Sends one check, again after a throttled answer (see [`Verifier::pacer`]).
+    async fn paced<T, E, Fut>(
+        &self,
+        operation: &'static str,
+        attempt: impl FnMut() -> Fut,
+    ) -> Result<T, SdkError<E, HttpResponse>>
+    where
+        E: ProvideErrorMetadata,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        crate::aws::paced::send(
+            &self.pacer,
+            operation,
+            Priority::Normal,
+            false,
+            crate::aws::paced::sdk_throttled,
+            attempt,
+        )
+        .await
+        .result
+    }
+
     /// The configuration in `region` (the command's own when None).
     fn config_in(&self, region: Option<&str>) -> SdkConfig {
         match region {
@@ -85,7 +125,10 @@ impl Verifier {
         // arn:aws:iam::ACCOUNT:role[/path]/NAME
         let name = arn.rsplit('/').next().unwrap_or(arn);
         let client = aws_sdk_iam::Client::new(&self.config);
-        let output = match client.get_role().role_name(name).send().await {
+        let output = match self
+            .paced("GetRole", || client.get_role().role_name(name).send())
+            .await
+        {
             Ok(output) => output,
             Err(err) => {
                 return judged(
@@ -129,14 +172,17 @@ impl Verifier {
             (Some(tag), None) => format!("{repository}:{tag}"),
             (None, None) => repository.to_string(),
         };
-        match client
-            .describe_images()
-            .registry_id(registry)
-            .repository_name(repository)
-            .image_ids(id)
-            .send()
-            .await
-        {
+        let described = self
+            .paced("DescribeImages", || {
+                client
+                    .describe_images()
+                    .registry_id(registry)
+                    .repository_name(repository)
+                    .image_ids(id.clone())
+                    .send()
+            })
+            .await;
+        match described {
             Ok(output) if !output.image_details().is_empty() => {
                 Ok(Check::Found(format!("image {shown} in ECR ({region})")))
             }
@@ -165,13 +211,12 @@ impl Verifier {
         } else {
             name
         };
-        match client
-            .get_parameter()
-            .name(id)
-            .with_decryption(false)
-            .send()
-            .await
-        {
+        let got = self
+            .paced("GetParameter", || {
+                client.get_parameter().name(id).with_decryption(false).send()
+            })
+            .await;
+        match got {
             Ok(_) => Ok(Check::Found(format!("SSM parameter {name}"))),
             Err(err) => judged(
                 AwsError::from_sdk("GetParameter", err),
@@ -190,7 +235,10 @@ impl Verifier {
         version_id: Option<&str>,
     ) -> Result<Check, AwsError> {
         let client = aws_sdk_secretsmanager::Client::new(&self.config_in(Some(region)));
-        let output = match client.describe_secret().secret_id(arn).send().await {
+        let output = match self
+            .paced("DescribeSecret", || client.describe_secret().secret_id(arn).send())
+            .await
+        {
             Ok(output) => output,
             Err(err) => {
                 return judged(
@@ -226,11 +274,15 @@ impl Verifier {
         let client = aws_sdk_cloudwatchlogs::Client::new(&self.config_in(region));
         let mut next_token: Option<String> = None;
         loop {
-            let page = match client
-                .describe_log_groups()
-                .log_group_name_prefix(name)
-                .set_next_token(next_token.take())
-                .send()
+            let token = next_token.take();
+            let page = match self
+                .paced("DescribeLogGroups", || {
+                    client
+                        .describe_log_groups()
+                        .log_group_name_prefix(name)
+                        .set_next_token(token.clone())
+                        .send()
+                })
                 .await
             {
                 Ok(page) => page,
