@@ -213,7 +213,11 @@ impl Verifier {
         };
         let got = self
             .paced("GetParameter", || {
-                client.get_parameter().name(id).with_decryption(false).send()
+                client
+                    .get_parameter()
+                    .name(id)
+                    .with_decryption(false)
+                    .send()
             })
             .await;
         match got {
@@ -236,7 +240,9 @@ impl Verifier {
     ) -> Result<Check, AwsError> {
         let client = aws_sdk_secretsmanager::Client::new(&self.config_in(Some(region)));
         let output = match self
-            .paced("DescribeSecret", || client.describe_secret().secret_id(arn).send())
+            .paced("DescribeSecret", || {
+                client.describe_secret().secret_id(arn).send()
+            })
             .await
         {
             Ok(output) => output,
