@@ -331,12 +331,22 @@ impl Ecs {
             .iter()
             .map(|s| ServiceDeploymentStatus::from(*s))
             .collect();
+        self.newest_with(cluster, service, Some(statuses)).await
+    }
+
+    /// The service's newest deployment with one of `statuses` (any, for None), described.
+    async fn newest_with(
+        &self,
+        cluster: &str,
+        service: &str,
+        statuses: Option<Vec<ServiceDeploymentStatus>>,
+    ) -> Result<Option<ServiceDeployment>, AwsError> {
         let output = self
             .client
             .list_service_deployments()
             .cluster(cluster)
             .service(service)
-            .set_status(Some(statuses))
+            .set_status(statuses)
             .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("ListServiceDeployments", err))?;
@@ -649,28 +659,7 @@ impl Ecs {
         cluster: &str,
         service: &str,
     ) -> Result<Option<ServiceDeployment>, AwsError> {
-        let output = self
-            .client
-            .list_service_deployments()
-            .cluster(cluster)
-            .service(service)
-            .send_paced(self)
-            .await
-            .map_err(|err| AwsError::from_sdk("ListServiceDeployments", err))?;
-        let newest = output
-            .service_deployments()
-            .iter()
-            .max_by(|a, b| {
-                seconds(a.created_at())
-                    .unwrap_or_default()
-                    .total_cmp(&seconds(b.created_at()).unwrap_or_default())
-            })
-            .and_then(|d| d.service_deployment_arn())
-            .map(str::to_string);
-        match newest {
-            Some(arn) => self.describe_service_deployment(&arn).await,
-            None => Ok(None),
-        }
+        self.newest_with(cluster, service, None).await
     }
 
     /// The task definition a service revision runs.
