@@ -695,3 +695,69 @@ fn check_container(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_role_arn;
+    use crate::taskdef::validate_task_definition;
+    use serde_json::json;
+
+    fn errors(definition: serde_json::Value) -> Vec<String> {
+        validate_task_definition(definition.as_object().unwrap(), &[])
+            .into_iter()
+            .filter(|p| !p.warning)
+            .map(|p| p.summary)
+            .collect()
+    }
+
+    fn task(extra: serde_json::Value, container: serde_json::Value) -> serde_json::Value {
+        let mut app = json!({"name": "app", "image": "i"});
+        for (k, v) in container.as_object().unwrap() {
+            app[k] = v.clone();
+        }
+        let mut d = json!({"family": "f", "memory": "512", "containerDefinitions": [app]});
+        for (k, v) in extra.as_object().unwrap() {
+            d[k] = v.clone();
+        }
+        d
+    }
+
+    #[test]
+    fn enum_values_are_the_ones_the_api_reference_lists() {
+        // RegisterTaskDefinition networkMode: none | bridge | awsvpc | host.
+        assert!(!errors(task(json!({"networkMode": "overlay"}), json!({}))).is_empty());
+        assert!(errors(task(json!({"networkMode": "host"}), json!({}))).is_empty());
+        // LogConfiguration.logDriver: json-file, syslog, journald, gelf, fluentd, awslogs,
+        // splunk, awsfirelens.
+        let bad_driver = task(
+            json!({}),
+            json!({"logConfiguration": {"logDriver": "stdout"}}),
+        );
+        assert!(!errors(bad_driver).is_empty());
+        // DependsOn.condition: START | COMPLETE | SUCCESS | HEALTHY.
+        let bad_condition = json!({"family": "f", "memory": "512", "containerDefinitions": [
+            {"name": "a", "image": "i", "dependsOn": [{"containerName": "b", "condition": "READY"}]},
+            {"name": "b", "image": "i", "essential": false}]});
+        assert!(!errors(bad_condition).is_empty());
+    }
+
+    #[test]
+    fn roles_are_arns_or_short_names() {
+        assert!(is_role_arn(
+            "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+        ));
+        assert!(is_role_arn(
+            "arn:aws-cn:iam::123456789012:role/path/to/role"
+        ));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:user/someone"));
+        assert!(!is_role_arn("arn:aws:iam::1234:role/short-account"));
+        assert!(
+            errors(task(
+                json!({"executionRoleArn": "ecsTaskExecutionRole"}),
+                json!({})
+            ))
+            .is_empty()
+        );
+        assert!(!errors(task(json!({"executionRoleArn": "not a role!"}), json!({}))).is_empty());
+    }
+}
