@@ -34,21 +34,9 @@ fn finished(child: Child) -> CmdOutput {
     }
 }
 
-/// One EC2 query API call to the emulator (form-encoded), returning the XML answer.
+/// One EC2 query API call to the emulator, returning the XML answer.
 fn ec2(moto: &str, params: &str) -> String {
-    use std::io::{Read, Write};
-    let address = moto.trim_start_matches("http://");
-    let body = format!("{params}&Version=2016-11-15");
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
+    support::query_call(moto, "ec2", &format!("{params}&Version=2016-11-15"))
 }
 
 fn xml_value(xml: &str, tag: &str) -> String {

@@ -12,15 +12,7 @@ mod support;
 use serde_json::{Value as Json, json};
 use support::proxy::RecordingProxy;
 use support::templates::PROVIDER_HEADER;
-use support::{Moto, Terraform, Workspace, register_raw, terraform_binaries};
-
-/// Terraform 1.15 (moved across types needs 1.8, identity 1.12).
-fn terraform_1_15() -> Terraform {
-    terraform_binaries()
-        .into_iter()
-        .find(|t| t.version.starts_with("1.15"))
-        .expect("Terraform 1.15 from scripts/bootstrap")
-}
+use support::{Moto, Terraform, Workspace, register_raw, terraform_1_15};
 
 fn workspace_with_aws_stub(terraform: &Terraform, endpoint: &str) -> Workspace {
     let bin = std::path::Path::new(support::PROVIDER_BINARY)

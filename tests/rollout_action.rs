@@ -10,15 +10,7 @@ mod support;
 
 use serde_json::{Value as Json, json};
 use support::proxy::{RecordingProxy, Rollout, Scenario};
-use support::{Moto, Terraform, Workspace, ecs_call, ecstpl, terraform_binaries};
-
-/// Actions need Terraform 1.14 or later.
-fn terraform_1_15() -> Terraform {
-    terraform_binaries()
-        .into_iter()
-        .find(|t| t.version.starts_with("1.15"))
-        .expect("Terraform 1.15 from scripts/bootstrap")
-}
+use support::{Moto, Workspace, ecs_call, ecstpl, terraform_1_15};
 
 /// The documented examples are what the test runs.
 fn example(path: &str) -> String {

@@ -8,7 +8,7 @@ mod support;
 
 use serde_json::{Value as Json, json};
 use support::proxy::{RecordingProxy, Scenario, TaskOutcome};
-use support::{Moto, Terraform, Workspace, ecs_call, ecstpl, register_raw, terraform_binaries};
+use support::{Moto, Workspace, ecs_call, ecstpl, register_raw, terraform_1_15};
 
 const PULL: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/repo/app:v404: docker.io/repo/app:v404: not found";
 const SECRETS: &str = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException";
@@ -154,14 +154,6 @@ fn a_circuit_breaker_rollback_says_why_its_tasks_stopped() {
         status["failed_deployment"]["why"]["stopped_tasks"][0],
         json!({"tasks": 2, "reason": PULL})
     );
-}
-
-/// Actions need Terraform 1.14 or later.
-fn terraform_1_15() -> Terraform {
-    terraform_binaries()
-        .into_iter()
-        .find(|t| t.version.starts_with("1.15"))
-        .expect("Terraform 1.15 from scripts/bootstrap")
 }
 
 #[test]

@@ -12,24 +12,13 @@ const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web";
 const SECRET_NAME: &str = "prod/api-key";
 const TRUST_ECS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-/// One IAM query-protocol call (form-encoded, XML answer).
+/// One IAM query-protocol call, returning the XML answer.
 fn iam(endpoint: &str, params: &[(&str, &str)]) -> String {
-    use std::io::{Read, Write};
-    let address = endpoint.trim_start_matches("http://");
     let mut body = String::from("Version=2010-05-08");
     for (key, value) in params {
         body.push_str(&format!("&{key}={}", encode(value)));
     }
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
+    support::query_call(endpoint, "iam", &body)
 }
 
 fn encode(text: &str) -> String {

@@ -31,15 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value as Json, json};
 use support::proxy::{RecordingProxy, Scenario};
-use support::{CmdOutput, Moto, Terraform, Workspace, ecs_call, ecstpl, terraform_binaries};
-
-/// Actions need Terraform 1.14 or later.
-fn terraform_1_15() -> Terraform {
-    terraform_binaries()
-        .into_iter()
-        .find(|t| t.version.starts_with("1.15"))
-        .expect("Terraform 1.15 from scripts/bootstrap")
-}
+use support::{CmdOutput, Moto, Terraform, Workspace, ecs_call, ecstpl, terraform_1_15};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)

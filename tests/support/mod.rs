@@ -410,6 +410,32 @@ impl Workspace {
     }
 }
 
+/// Terraform 1.15 from scripts/bootstrap: actions need 1.14, `moved` across types 1.8,
+/// resource identity 1.12.
+pub fn terraform_1_15() -> Terraform {
+    terraform_binaries()
+        .into_iter()
+        .find(|t| t.version.starts_with("1.15"))
+        .expect("Terraform 1.15 from scripts/bootstrap")
+}
+
+/// One AWS query-protocol call (form-encoded, as EC2 and IAM take them) to `service` (its
+/// signing name; the emulator routes by it), returning the XML answer.
+pub fn query_call(endpoint: &str, service: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let address = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect to the emulator");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read the answer");
+    answer
+}
+
 /// One ECS API call with a raw JSON body (AWS JSON 1.1, as the SDKs send it), for setting up
 /// what the typed SDK cannot express (whole task definition documents). The emulator does not
 /// check signatures. Returns the status code and the response body.
