@@ -2,6 +2,7 @@
 //! parses flags, calls the domain ([`crate::taskdef`]) and the adapter ([`crate::aws`]),
 //! and reports with documented exit codes.
 
+pub(crate) mod fleet_file;
 pub mod log;
 mod ops;
 mod report;
