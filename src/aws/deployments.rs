@@ -311,14 +311,45 @@ impl Ecs {
         &self,
         arn: &str,
     ) -> Result<Option<ServiceDeployment>, AwsError> {
+        match &self.batches {
+            Some(batches) => batches.deployment(self, arn).await,
+            None => Ok(self
+                .describe_service_deployments_now(&[arn.to_string()])
+                .await?
+                .pop()
+                .flatten()),
+        }
+    }
+
+    /// Service deployments by ARN (at most 20, as DescribeServiceDeployments takes), one
+    /// entry per ARN in order: None where ECS does not know it.
+    pub(super) async fn describe_service_deployments_now(
+        &self,
+        arns: &[String],
+    ) -> Result<Vec<Option<ServiceDeployment>>, AwsError> {
         let output = self
             .client
             .describe_service_deployments()
-            .service_deployment_arns(arn)
+            .set_service_deployment_arns(Some(arns.to_vec()))
             .send_paced(self)
             .await
             .map_err(|err| AwsError::from_sdk("DescribeServiceDeployments", err))?;
-        Ok(output.service_deployments().first().map(from_sdk))
+        Ok(arns
+            .iter()
+            .map(|arn| {
+                output
+                    .service_deployments()
+                    .iter()
+                    .find(|d| d.service_deployment_arn() == Some(arn.as_str()))
+                    // One asked, one answered: the same, however the ARN is spelled.
+                    .or_else(|| {
+                        (arns.len() == 1)
+                            .then(|| output.service_deployments().first())
+                            .flatten()
+                    })
+                    .map(from_sdk)
+            })
+            .collect())
     }
 
     /// The service's newest deployment that is not over, if any.

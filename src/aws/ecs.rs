@@ -22,6 +22,11 @@ pub struct Ecs {
     pub(super) sdk_config: Option<aws_types::SdkConfig>,
     /// ECS's rates, shared by every client of the same account and Region in the process.
     pub(super) pacer: std::sync::Arc<crate::aws::pacing::Pacer>,
+    /// Reads gathered into calls of many (a fleet); None: one call a read.
+    pub(super) batches: Option<std::sync::Arc<crate::aws::batch::Batches>>,
+    /// Where calls go and as whom: Region, endpoint, profile, role (one account and Region,
+    /// as far as the settings tell).
+    pub(super) place: String,
 }
 
 /// A registered task definition revision: the ECS API's JSON plus its tags.
@@ -192,6 +197,51 @@ impl Service {
 }
 
 /// `family` and `revision` from a task definition ARN (`…:task-definition/web:7`).
+fn service_from_sdk(found: &aws_sdk_ecs::types::Service) -> Service {
+    Service {
+        arn: found.service_arn().unwrap_or_default().to_string(),
+        name: found.service_name().unwrap_or_default().to_string(),
+        task_definition: found.task_definition().unwrap_or_default().to_string(),
+        deployment_controller: found
+            .deployment_controller()
+            .map(|c| c.r#type().as_str().to_string())
+            .unwrap_or_else(|| "ECS".into()),
+        current_service_deployment: found.current_service_deployment().map(str::to_string),
+        express: found.resource_management_type()
+            == Some(&aws_sdk_ecs::types::ResourceManagementType::Ecs),
+        run_settings: crate::aws::RunSettings {
+            launch_type: found.launch_type().cloned(),
+            capacity_provider_strategy: found.capacity_provider_strategy().to_vec(),
+            platform_version: found.platform_version().map(str::to_string),
+            network_configuration: found.network_configuration().cloned(),
+        },
+        deployments: found
+            .deployments()
+            .iter()
+            .map(|d| Deployment {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                task_definition: d.task_definition().unwrap_or_default().to_string(),
+                rollout_state: d.rollout_state().map(|s| s.as_str().to_string()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+                running_count: d.running_count(),
+                desired_count: d.desired_count(),
+                failed_tasks: d.failed_tasks(),
+            })
+            .collect(),
+        events: found
+            .events()
+            .iter()
+            .map(|e| {
+                (
+                    e.created_at().map_or(0.0, |t| t.as_secs_f64()),
+                    e.message().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    }
+}
+
 pub fn parse_task_definition_arn(arn: &str) -> Option<(&str, i64)> {
     let tail = arn.rsplit_once("task-definition/").map_or(arn, |(_, t)| t);
     let (family, revision) = tail.rsplit_once(':')?;
@@ -219,7 +269,22 @@ impl Ecs {
             pacer: std::sync::Arc::new(crate::aws::pacing::Pacer::new(
                 crate::aws::pacing::RateLimits::default(),
             )),
+            batches: None,
+            place: String::new(),
         }
+    }
+
+    /// Region, endpoint and caller of this client: clients with the same place call the same
+    /// account and Region.
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    /// This client with its reads gathered: services, service deployments and revisions
+    /// asked for within `window` of each other are read in as few calls as ECS allows.
+    pub fn with_batched_reads(mut self, window: std::time::Duration) -> Ecs {
+        self.batches = Some(std::sync::Arc::new(crate::aws::batch::Batches::new(window)));
+        self
     }
 
     pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Ecs {
@@ -344,6 +409,18 @@ impl Ecs {
     /// Describes a revision by ARN, `family:revision` or `family`, with its tags.
     /// `Ok(None)` when ECS says there is no such task definition.
     pub async fn describe_task_definition(&self, id: &str) -> Result<Option<Revision>, AwsError> {
+        match &self.batches {
+            Some(batches) if parse_task_definition_arn(id).is_some() => {
+                batches.revision(self, id).await
+            }
+            _ => self.describe_task_definition_now(id).await,
+        }
+    }
+
+    pub(super) async fn describe_task_definition_now(
+        &self,
+        id: &str,
+    ) -> Result<Option<Revision>, AwsError> {
         self.paced("DescribeTaskDefinition", || self.describe_once(id))
             .await
             .result
@@ -534,70 +611,47 @@ impl Ecs {
         cluster: &str,
         service: &str,
     ) -> Result<Option<Service>, AwsError> {
+        match &self.batches {
+            Some(batches) => batches.service(self, cluster, service).await,
+            None => Ok(self
+                .describe_services_now(cluster, &[service.to_string()])
+                .await?
+                .pop()
+                .flatten()),
+        }
+    }
+
+    /// Services of one cluster (at most 10, as DescribeServices takes), one entry per name or
+    /// ARN asked for, in order: None where it does not exist or is INACTIVE (deleted).
+    pub(super) async fn describe_services_now(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> Result<Vec<Option<Service>>, AwsError> {
         const OPERATION: &str = "DescribeServices";
         let output = self
             .client
             .describe_services()
             .cluster(cluster)
-            .services(service)
+            .set_services(Some(services.to_vec()))
             .send_paced(self)
-            .await;
-        let output = match output {
-            Ok(output) => output,
-            Err(err) => {
-                // A missing cluster is the caller's to explain (ClusterNotFoundException).
-                return Err(AwsError::from_sdk(OPERATION, err));
-            }
-        };
-        let Some(found) = output
-            .services()
+            .await
+            // A missing cluster is the caller's to explain (ClusterNotFoundException).
+            .map_err(|err| AwsError::from_sdk(OPERATION, err))?;
+        Ok(services
             .iter()
-            .find(|s| s.status() != Some("INACTIVE"))
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Service {
-            arn: found.service_arn().unwrap_or_default().to_string(),
-            name: found.service_name().unwrap_or_default().to_string(),
-            task_definition: found.task_definition().unwrap_or_default().to_string(),
-            deployment_controller: found
-                .deployment_controller()
-                .map(|c| c.r#type().as_str().to_string())
-                .unwrap_or_else(|| "ECS".into()),
-            current_service_deployment: found.current_service_deployment().map(str::to_string),
-            express: found.resource_management_type()
-                == Some(&aws_sdk_ecs::types::ResourceManagementType::Ecs),
-            run_settings: crate::aws::RunSettings {
-                launch_type: found.launch_type().cloned(),
-                capacity_provider_strategy: found.capacity_provider_strategy().to_vec(),
-                platform_version: found.platform_version().map(str::to_string),
-                network_configuration: found.network_configuration().cloned(),
-            },
-            deployments: found
-                .deployments()
-                .iter()
-                .map(|d| Deployment {
-                    id: d.id().unwrap_or_default().to_string(),
-                    status: d.status().unwrap_or_default().to_string(),
-                    task_definition: d.task_definition().unwrap_or_default().to_string(),
-                    rollout_state: d.rollout_state().map(|s| s.as_str().to_string()),
-                    rollout_state_reason: d.rollout_state_reason().map(str::to_string),
-                    running_count: d.running_count(),
-                    desired_count: d.desired_count(),
-                    failed_tasks: d.failed_tasks(),
-                })
-                .collect(),
-            events: found
-                .events()
-                .iter()
-                .map(|e| {
-                    (
-                        e.created_at().map_or(0.0, |t| t.as_secs_f64()),
-                        e.message().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
-        }))
+            .map(|asked| {
+                output
+                    .services()
+                    .iter()
+                    .filter(|s| s.status() != Some("INACTIVE"))
+                    .find(|s| {
+                        s.service_name() == Some(asked.as_str())
+                            || s.service_arn() == Some(asked.as_str())
+                    })
+                    .map(service_from_sdk)
+            })
+            .collect())
     }
 
     /// Points the service at `task_definition_arn`. Touches nothing else: never

@@ -3,6 +3,7 @@
 //! ECS API's own JSON so no field is lost, including fields newer than the SDK.
 
 mod attempts;
+pub(crate) mod batch;
 pub mod contract;
 mod deployments;
 mod ecs;

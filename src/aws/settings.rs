@@ -271,7 +271,8 @@ impl Ecs {
                 .map(|role| role.role_arn.as_str())
                 .unwrap_or_default(),
         );
-        ecs.pacer = crate::aws::pacing::Pacer::shared(key, &settings.ecs_rate_limits);
+        ecs.pacer = crate::aws::pacing::Pacer::shared(key.clone(), &settings.ecs_rate_limits);
+        ecs.place = key;
         ecs.sdk_config = Some(config);
         Ok(ecs)
     }

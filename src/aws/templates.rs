@@ -62,6 +62,16 @@ impl Ecs {
     /// The latest ACTIVE revision of `family` tagged `ecstpl:role=template`: a revision
     /// somebody registered into the template family by hand never becomes the template.
     pub async fn latest_template(&self, family: &str) -> Result<Option<Revision>, AwsError> {
+        match &self.batches {
+            Some(batches) => batches.template(self, family).await,
+            None => self.latest_template_now(family).await,
+        }
+    }
+
+    pub(super) async fn latest_template_now(
+        &self,
+        family: &str,
+    ) -> Result<Option<Revision>, AwsError> {
         // ECS describes a bare family as its latest ACTIVE revision: one call when that one is
         // the template (emulators may answer with an INACTIVE one; then list).
         if let Some(latest) = self.describe_task_definition(family).await?

@@ -1,10 +1,9 @@
 //! `ecstpl`: the CI half of the ECS task definition template pattern.
 
-use clap::Parser;
-use ecstpl::cli::{Cli, run};
+use ecstpl::cli::run;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = ecstpl::cli::parse();
     ecstpl::cli::log::init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -2,9 +2,6 @@
 //! in it is checked here, before any AWS call, and every refusal names the file and the line.
 //! The format is described in docs/guides/fleet.md.
 
-// Remove once the commands call `load`.
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -68,11 +65,6 @@ const TARGET_KEYS: &[&str] = &[
     "wait_until",
     "timeout",
     "poll_interval",
-];
-const WAIT_UNTIL: &[(&str, WaitUntil)] = &[
-    ("deployed", WaitUntil::Deployed),
-    ("stable", WaitUntil::Stable),
-    ("paused", WaitUntil::Paused),
 ];
 
 // The file as written. Spans give the lines; every value is checked after reading, so that
@@ -380,21 +372,16 @@ fn keys(raw: &RawTarget, what: &str, dir: &Path, problems: &mut Problems) -> Key
             ),
         );
     }
-    let wait_until = raw.wait_until.as_ref().and_then(|value| {
-        let until = wait_until(value.get_ref());
-        if until.is_none() {
-            let names: Vec<&str> = WAIT_UNTIL.iter().map(|(name, _)| *name).collect();
-            problems.at(
-                value.span(),
-                format!(
-                    "wait_until: {:?} is none of {}",
-                    value.get_ref(),
-                    names.join(", ")
-                ),
-            );
-        }
-        until
-    });
+    let wait_until =
+        raw.wait_until
+            .as_ref()
+            .and_then(|value| match WaitUntil::parse(value.get_ref()) {
+                Ok(until) => Some(until),
+                Err(why) => {
+                    problems.at(value.span(), format!("wait_until: {why}"));
+                    None
+                }
+            });
     let mut duration = |key: &str, value: &RawText, zero_allowed: bool| {
         let value = value.as_ref()?;
         match humantime::parse_duration(value.get_ref()) {
@@ -422,14 +409,6 @@ fn keys(raw: &RawTarget, what: &str, dir: &Path, problems: &mut Problems) -> Key
         poll_interval: duration("poll_interval", &raw.poll_interval, true),
         ..keys
     }
-}
-
-/// `wait_until` as written in the file: the names of `--wait-until`.
-fn wait_until(text: &str) -> Option<WaitUntil> {
-    WAIT_UNTIL
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|(_, until)| *until)
 }
 
 /// A syntax error, an unknown key or a value of the wrong type, with the file and line and,
@@ -945,7 +924,7 @@ profile = "eu"
     fn refuses_an_unknown_wait_until() {
         assert_eq!(
             refused(&format!("{TARGET}wait_until = \"steady\"\n")),
-            "fleet.toml:5: wait_until: \"steady\" is none of deployed, stable, paused"
+            "fleet.toml:5: wait_until: \"steady\" is none of \"deployed\", \"stable\", \"paused\""
         );
     }
 

@@ -2,6 +2,7 @@
 //! parses flags, calls the domain ([`crate::taskdef`]) and the adapter ([`crate::aws`]),
 //! and reports with documented exit codes.
 
+mod fleet;
 pub(crate) mod fleet_file;
 pub mod log;
 mod ops;
@@ -117,19 +118,33 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct ServiceArgs {
     /// Cluster name or ARN.
-    #[arg(long)]
-    pub cluster: String,
+    #[arg(long, required_unless_present = "fleet")]
+    pub cluster: Option<String>,
     /// Service name or ARN.
-    #[arg(long)]
-    pub service: String,
+    #[arg(long, required_unless_present = "fleet")]
+    pub service: Option<String>,
+    /// A fleet file (TOML): run the command over every service it names, wave after wave,
+    /// instead of one --cluster/--service (see docs/guides/fleet.md).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cluster", "service"])]
+    pub fleet: Option<PathBuf>,
 }
 
 impl ServiceArgs {
     pub fn target(&self) -> crate::rollout::Target {
         crate::rollout::Target {
-            cluster: self.cluster.clone(),
-            service: self.service.clone(),
+            cluster: self.cluster().to_string(),
+            service: self.service().to_string(),
         }
+    }
+
+    /// `--cluster` (clap asks for it unless `--fleet` is given).
+    pub fn cluster(&self) -> &str {
+        self.cluster.as_deref().unwrap_or_default()
+    }
+
+    /// `--service` (clap asks for it unless `--fleet` is given).
+    pub fn service(&self) -> &str {
+        self.service.as_deref().unwrap_or_default()
     }
 }
 
@@ -148,6 +163,11 @@ pub struct RenderArgs {
     /// live image; every other container takes the template's image.
     #[arg(long = "image", value_name = "CONTAINER=IMAGE", value_parser = parse_image)]
     pub images: Vec<(String, String)>,
+    /// Take the images another service runs now (promotion: build once, deploy the images
+    /// staging runs to production): the images CI deployed there, by container; --image
+    /// still wins for the containers it names. REGION defaults to --region.
+    #[arg(long, value_name = "[REGION/]CLUSTER/SERVICE")]
+    pub images_from: Option<String>,
     /// A partial task definition (JSON) merged by container name; environment and secrets are
     /// upserted by name.
     #[arg(long, value_name = "FILE")]
@@ -190,15 +210,15 @@ pub enum Output {
     Json,
 }
 
-/// What a command waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum WaitUntil {
-    /// The service deployment ends SUCCESSFUL (bake time and clean-up included).
-    Deployed,
-    /// The new revision runs every task and takes all production traffic (it may still bake).
-    Stable,
-    /// The deployment waits at a PAUSE lifecycle hook (or ended SUCCESSFUL without one).
-    Paused,
+/// `--wait-until`: the values and their meaning are the rollout's own.
+impl ValueEnum for crate::rollout::WaitUntil {
+    fn value_variants<'a>() -> &'a [Self] {
+        &crate::rollout::WaitUntil::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.meaning()))
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -207,14 +227,14 @@ pub struct WaitArgs {
     #[arg(long)]
     pub no_wait: bool,
     /// What to wait for.
-    #[arg(long, value_enum, default_value_t = WaitUntil::Deployed)]
-    pub wait_until: WaitUntil,
+    #[arg(long, value_enum, default_value_t = crate::rollout::DEFAULT_WAIT_UNTIL)]
+    pub wait_until: crate::rollout::WaitUntil,
     /// How long to wait, for the whole command (e.g. 10m, 90s).
-    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
+    #[arg(long, default_value = crate::rollout::DEFAULT_TIMEOUT, value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub timeout: Duration,
     /// How often to poll while waiting (at least 200ms: a shorter interval polls every 200ms,
     /// with a warning).
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, allow_hyphen_values = true)]
+    #[arg(long, default_value = crate::rollout::DEFAULT_POLL_INTERVAL, value_parser = humantime::parse_duration, allow_hyphen_values = true)]
     pub poll_interval: Duration,
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Output::Text)]
@@ -224,11 +244,7 @@ pub struct WaitArgs {
 impl WaitArgs {
     pub fn wait(&self) -> crate::rollout::Wait {
         crate::rollout::Wait {
-            until: match self.wait_until {
-                WaitUntil::Deployed => crate::rollout::WaitUntil::Deployed,
-                WaitUntil::Stable => crate::rollout::WaitUntil::Stable,
-                WaitUntil::Paused => crate::rollout::WaitUntil::Paused,
-            },
+            until: self.wait_until,
             timeout: self.timeout,
             poll_interval: self.poll_interval,
         }
@@ -256,6 +272,24 @@ pub struct DeployArgs {
     /// `--verify strict`: a check the credentials may not make stops it too.
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "on", value_name = "MODE")]
     pub verify: Option<VerifyMode>,
+    /// Deploy an existing revision as it is (FAMILY:REVISION or ARN): nothing is rendered or
+    /// registered. A template revision only with --allow-template-images.
+    #[arg(long, value_name = "FAMILY:REVISION", conflicts_with_all = ["images", "images_from", "overlay", "template", "family", "verify"])]
+    pub revision: Option<String>,
+    /// With --fleet, what a failed target does to the other targets of its wave (no later
+    /// wave starts either way).
+    #[arg(long, value_enum, default_value_t = OnFailure::Stop)]
+    pub on_failure: OnFailure,
+}
+
+/// `--on-failure`: what a failed target of a fleet does to the rest of its wave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnFailure {
+    /// The wave's other targets run to their end.
+    Stop,
+    /// The wave's other targets are rolled back: a deployment in progress is stopped with a
+    /// rollback, a service already moved is pointed back at what it ran before.
+    RollbackWave,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -288,6 +322,9 @@ pub struct RollbackArgs {
     pub force: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
+    /// With --fleet, what a failed target does to the other targets of its wave.
+    #[arg(long, value_enum, default_value_t = OnFailure::Stop)]
+    pub on_failure: OnFailure,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -327,11 +364,27 @@ impl RenderArgs {
     }
 }
 
+/// The command line as users see it: `--fleet` shown only on the commands that take it.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    for name in ["render", "verify", "continue", "run"] {
+        command = command.mut_subcommand(name, |sub| sub.mut_arg("fleet", |arg| arg.hide(true)));
+    }
+    command
+}
+
+/// Parses the process's arguments (exits with clap's message and code 2 on bad ones).
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|problem| problem.exit())
+}
+
 /// The command-line reference (`docs/guides/cli.md`): every command's `--help`, generated so
 /// it cannot drift from the flags.
 pub fn reference() -> String {
-    use clap::CommandFactory;
-    let mut command = Cli::command();
+    let mut command = command();
     command.build();
     let mut out = String::from(
         "---\npage_title: \"The ecstpl command line - ecstpl\"\nsubcategory: \"\"\ndescription: |-\n  Every command and flag of ecstpl, the CI half of the template pattern.\n---\n\n# The `ecstpl` command line\n\nGenerated from `ecstpl --help`.\n\n",
@@ -353,8 +406,46 @@ pub fn reference() -> String {
     out
 }
 
+/// The fleet file a command runs over, if any.
+fn fleet_path(command: &Command) -> Option<&std::path::Path> {
+    match command {
+        Command::Deploy(args) => args.render.target.fleet.as_deref(),
+        Command::Diff(args) => args.render.target.fleet.as_deref(),
+        Command::Status(args) => args.target.fleet.as_deref(),
+        Command::Rollback(args) => args.target.fleet.as_deref(),
+        Command::Render(args) => args.target.fleet.as_deref(),
+        Command::Verify(args) => args.render.target.fleet.as_deref(),
+        Command::Continue(args) => args.target.fleet.as_deref(),
+        Command::Run(args) => args.render.target.fleet.as_deref(),
+    }
+}
+
 /// Flags that cannot work together, found before any call.
 fn check_flags(command: &Command) -> Result<(), String> {
+    let fleet = fleet_path(command).is_some();
+    match command {
+        Command::Render(_) | Command::Verify(_) | Command::Continue(_) | Command::Run(_)
+            if fleet =>
+        {
+            return Err("--fleet works with deploy, status, diff and rollback".into());
+        }
+        Command::Deploy(args) if fleet && args.prune_keep.is_some() => {
+            return Err("--prune-keep cannot be combined with --fleet: prune each service's family with its own deploy".into());
+        }
+        Command::Deploy(args) if fleet && args.verify.is_some() => {
+            return Err("--verify cannot be combined with --fleet: run ecstpl verify for a service of each account and Region first".into());
+        }
+        Command::Deploy(args) if !fleet && args.on_failure != OnFailure::Stop => {
+            return Err("--on-failure works with --fleet only".into());
+        }
+        Command::Rollback(args) if fleet && (args.to.is_some() || args.force) => {
+            return Err("--to and --force name one service's revision: with --fleet every service goes back to the revision it ran before".into());
+        }
+        Command::Rollback(args) if !fleet && args.on_failure != OnFailure::Stop => {
+            return Err("--on-failure works with --fleet only".into());
+        }
+        _ => {}
+    }
     if let Command::Deploy(args) = command
         && args.prune_keep.is_some()
         && args.wait.no_wait
@@ -382,7 +473,7 @@ fn check_flags(command: &Command) -> Result<(), String> {
 }
 
 /// Runs the command line; returns the process exit code.
-pub async fn run(cli: Cli) -> ExitCode {
+pub async fn run(mut cli: Cli) -> ExitCode {
     let settings = crate::aws::Settings {
         region: cli.aws.region.clone(),
         profile: cli.aws.profile.clone(),
@@ -403,12 +494,41 @@ pub async fn run(cli: Cli) -> ExitCode {
     if let Err(message) = settings.check().and_then(|()| check_flags(&cli.command)) {
         return report::fail(ExitCode::BadInput, &message);
     }
+    let fleet_file = match fleet_path(&cli.command).map(fleet::load).transpose() {
+        Ok(file) => file,
+        Err(crate::cli::report::Failure(code, message)) => return report::fail(code, &message),
+    };
+    let render = match &mut cli.command {
+        Command::Render(args) => Some(args),
+        Command::Diff(args) => Some(&mut args.render),
+        Command::Verify(args) => Some(&mut args.render),
+        Command::Deploy(args) => Some(&mut args.render),
+        Command::Run(args) => Some(&mut args.render),
+        _ => None,
+    };
+    if let Some(render) = render
+        && let Some(source) = render.images_from.clone()
+    {
+        match fleet::images_from(&settings, &source).await {
+            // --image wins for the containers it names.
+            Ok(images) => {
+                for (container, image) in images {
+                    if !render.images.iter().any(|(named, _)| *named == container) {
+                        render.images.push((container, image));
+                    }
+                }
+            }
+            Err(crate::cli::report::Failure(code, message)) => return report::fail(code, &message),
+        }
+    }
     let ecs = match crate::aws::Ecs::connect(&settings).await {
         Ok(ecs) => ecs,
         Err(err) => return report::fail(ExitCode::BadInput, &format!("{err}")),
     };
-    // `--timeout` bounds the whole command, every ECS call included.
+    // `--timeout` bounds the whole command, every ECS call included (a fleet's targets each
+    // have their own).
     let bound = match &cli.command {
+        _ if fleet_file.is_some() => None,
         Command::Deploy(args) if !args.wait.no_wait => Some(args.wait.timeout),
         Command::Rollback(args) if !args.wait.no_wait => Some(args.wait.timeout),
         Command::Continue(args) if !args.wait.no_wait => Some(args.wait.timeout),
@@ -416,17 +536,34 @@ pub async fn run(cli: Cli) -> ExitCode {
         _ => None,
     };
     // How long ECS calls may wait for ECS's rate: the command's --timeout, waiting or not.
-    let rate_budget = match &cli.command {
-        Command::Deploy(args) => args.wait.timeout,
-        Command::Rollback(args) => args.wait.timeout,
-        Command::Continue(args) => args.wait.timeout,
-        Command::Run(args) => args.timeout,
-        _ => crate::aws::DEFAULT_OPERATION_DEADLINE,
+    let rate_budget = match (&cli.command, &fleet_file) {
+        (Command::Deploy(args), Some(file)) => fleet::rate_budget(file, &args.wait),
+        (Command::Rollback(args), Some(file)) => fleet::rate_budget(file, &args.wait),
+        (_, Some(_)) => crate::aws::DEFAULT_OPERATION_DEADLINE,
+        (command, None) => match command {
+            Command::Deploy(args) => args.wait.timeout,
+            Command::Rollback(args) => args.wait.timeout,
+            Command::Continue(args) => args.wait.timeout,
+            Command::Run(args) => args.timeout,
+            _ => crate::aws::DEFAULT_OPERATION_DEADLINE,
+        },
     };
     // Boxed: the commands' futures nested in the deadline's scope are too deep a type.
     let command = crate::aws::within(
         rate_budget,
         Box::pin(async {
+            if let Some(file) = &fleet_file {
+                return match &cli.command {
+                    Command::Deploy(args) => fleet::deploy(&settings, args, file).await,
+                    Command::Rollback(args) => fleet::rollback(&settings, args, file).await,
+                    Command::Status(args) => fleet::status(&settings, args, file).await,
+                    Command::Diff(args) => fleet::diff(&settings, args, file).await,
+                    _ => report::fail(
+                        ExitCode::BadInput,
+                        "--fleet works with deploy, status, diff and rollback",
+                    ),
+                };
+            }
             match cli.command {
                 Command::Render(args) => ops::render(&ecs, &args).await,
                 Command::Diff(args) => ops::diff(&ecs, &args).await,
@@ -465,9 +602,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         code = bounded => return code,
         signal = report::termination() => signal,
     };
-    // A revision registered a moment ago that nothing uses would stay ACTIVE forever: take it
-    // back (bounded: a second signal, or 10 s, ends the process).
-    if let Some(arn) = report::unused_registration() {
+    // Revisions registered a moment ago that nothing uses would stay ACTIVE forever: take
+    // them back (bounded: a second signal, or 10 s, ends the process).
+    for arn in report::unused_registrations() {
         let cleanup = tokio::time::timeout(
             std::time::Duration::from_secs(10),
             ecs.deregister_task_definition(&arn),
@@ -477,7 +614,10 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Ok(Ok(())) => report::did(format!("deregistered {arn} again, which nothing used")),
                 _ => report::did(format!("{arn} stays registered, unused: deregister it by hand")),
             },
-            _ = report::termination() => report::did(format!("{arn} stays registered, unused")),
+            _ = report::termination() => {
+                report::did(format!("{arn} stays registered, unused"));
+                break;
+            }
         }
     }
     report::left_behind(&format!("interrupted by {stopped}"));

@@ -5,6 +5,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::aws::{self, Ecs, Revision};
 use crate::cli::report::{self, ExitCode, Progress, err, out};
+pub(crate) use crate::cli::report::{Failure, bad};
 use crate::cli::{
     ContinueArgs, DeployArgs, DiffArgs, Output, RenderArgs, RollbackArgs, ServiceArgs, StatusArgs,
     VerifyArgs, VerifyMode,
@@ -12,7 +13,7 @@ use crate::cli::{
 use crate::rollout::follow::{self, Expect, Followed};
 use crate::rollout::verify::Finding;
 pub(crate) use crate::rollout::{
-    Failure, Live, Rendered, bad, latest_template, refuse_other_controllers, template_family,
+    Live, Rendered, Verdict, latest_template, refuse_other_controllers, template_family,
 };
 use crate::taskdef;
 
@@ -52,7 +53,7 @@ pub(crate) async fn render_request(ecs: &Ecs, args: &RenderArgs) -> Result<Rende
 }
 
 pub(crate) async fn live(ecs: &Ecs, target: &ServiceArgs) -> Result<Live, Failure> {
-    crate::rollout::live(ecs, &target.target()).await
+    Ok(crate::rollout::live(ecs, &target.target()).await?)
 }
 
 pub(crate) fn finish(result: Result<ExitCode, Failure>) -> ExitCode {
@@ -83,33 +84,41 @@ fn comparable_text(definition: &Map<String, Json>) -> String {
     serde_json::to_string_pretty(&taskdef::sort_keys(&canonical)).unwrap_or_default()
 }
 
+/// The unified diff from the live revision to what was rendered; None when they are
+/// equivalent.
+pub(crate) fn diff_text(rendered: &Rendered) -> Option<String> {
+    if taskdef::task_definitions_equivalent(
+        &rendered.live.revision.task_definition,
+        &rendered.request,
+    ) {
+        return None;
+    }
+    let live = comparable_text(&rendered.live.revision.task_definition);
+    let next = comparable_text(&rendered.request);
+    let diff = similar::TextDiff::from_lines(&live, &next);
+    Some(
+        diff.unified_diff()
+            .context_radius(3)
+            .header(
+                &format!("live {}", rendered.live.revision.family_revision()),
+                &format!("rendered from {}", rendered.template.family_revision()),
+            )
+            .to_string(),
+    )
+}
+
 pub(crate) async fn diff(ecs: &Ecs, args: &DiffArgs) -> ExitCode {
     finish(
         async {
             let rendered = render_request(ecs, &args.render).await?;
-            let live = comparable_text(&rendered.live.revision.task_definition);
-            let next = comparable_text(&rendered.request);
-            if taskdef::task_definitions_equivalent(
-                &rendered.live.revision.task_definition,
-                &rendered.request,
-            ) {
+            let Some(text) = diff_text(&rendered) else {
                 out(format!(
                     "No changes: deploy would register a revision equivalent to {}.",
                     rendered.live.revision.family_revision()
                 ));
                 return Ok(ExitCode::Success);
-            }
-            let diff = similar::TextDiff::from_lines(&live, &next);
-            report::out_text(
-                &diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(
-                        &format!("live {}", rendered.live.revision.family_revision()),
-                        &format!("rendered from {}", rendered.template.family_revision()),
-                    )
-                    .to_string(),
-            );
+            };
+            report::out_text(&text);
             Ok(if args.exit_code {
                 ExitCode::Differs
             } else {
@@ -152,7 +161,7 @@ fn deploy_result(
     }
 }
 
-fn summary_title(result: &str) -> String {
+pub(crate) fn summary_title(result: &str) -> String {
     let mark = match result {
         "deployed" | "stable" | "already live" | "rolled back" | "continued" => "✅",
         "started" => "▶️",
@@ -234,7 +243,76 @@ pub(crate) async fn verify(ecs: &Ecs, args: &VerifyArgs) -> ExitCode {
     )
 }
 
+/// The CLI's single-service observer, for the fleet engine run over one target.
+struct OneService;
+
+impl crate::rollout::fleet::Observers for OneService {
+    fn observer(&self, _label: &str) -> Box<dyn crate::rollout::Observer> {
+        Box::new(Progress::new())
+    }
+    fn wave(&self, _name: &str, _line: &str) {}
+}
+
+/// `deploy --revision`: an existing revision as it is, nothing rendered or registered.
+async fn deploy_revision(ecs: &Ecs, args: &DeployArgs, id: &str) -> ExitCode {
+    use crate::rollout::fleet;
+    let target = &args.render.target;
+    let wave = fleet::Wave {
+        name: "deploy".into(),
+        max_parallel: None,
+        targets: vec![fleet::FleetTarget {
+            label: format!("{}/{}", target.cluster(), target.service()),
+            ecs: ecs.clone(),
+            target: target.target(),
+            wait: (!args.wait.no_wait).then(|| args.wait.wait()),
+            what: fleet::Action::Revision {
+                id: id.to_string(),
+                allow_template: args.allow_template_images,
+            },
+        }],
+    };
+    let reports = fleet::run(vec![wave], fleet::OnFailure::Stop, &OneService).await;
+    let Some(done) = reports.first() else {
+        return report::fail(ExitCode::Aws, "the deploy ended without a result");
+    };
+    let code = ExitCode::from(done.verdict);
+    let revision = done.revision.as_ref();
+    let mut result = json!({
+        "result": done.result.word(),
+        "exit_code": code.code(),
+        "message": done.message,
+        "cluster": target.cluster(), "service": target.service(),
+        "task_definition_arn": revision.map(Revision::arn),
+        "previous_task_definition_arn": done.previous.as_ref().map(Revision::arn),
+        "template": done.template,
+        "images": revision.map(|r| taskdef::images(&r.task_definition)),
+    });
+    let why = match &done.followed {
+        Some(followed) => {
+            merge(
+                &mut result,
+                deployment_fields(followed, done.deployment.as_deref()),
+            );
+            followed.why_lines()
+        }
+        None => Vec::new(),
+    };
+    report::result(args.wait.output, &result, code, &why);
+    report::step_summary(&format!(
+        "### ecstpl deploy: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| revision | `{}` |\n| result | {} |\n",
+        summary_title(done.result.word()),
+        target.cluster(),
+        target.service(),
+        revision.map(Revision::family_revision).unwrap_or_default(),
+        done.message,
+    ));
+    code
+}
+
 pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
+    if let Some(id) = &args.revision {
+        return deploy_revision(ecs, args, id).await;
+    }
     finish(async {
         let input = render_input(&args.render, args.allow_template_images)?;
         let mut progress = Progress::new();
@@ -248,24 +326,24 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
             }
             progress.note(&format!("verified {} run-time references of the revision", findings.len()));
         }
-        let crate::rollout::Started { rendered, registered, already_live, deployment: started, since } =
+        let crate::rollout::Started { rendered, registered, already_live, deployment: started, since, .. } =
             crate::rollout::launch(ecs, rendered, &input.target, &mut progress).await?;
         let target = &args.render.target;
         let arn = registered.arn().to_string();
         let followed = if args.wait.no_wait {
-            Followed::new(ExitCode::Success, if already_live { "already live" } else { "not waiting (--no-wait)" })
+            Followed::new(Verdict::Success, if already_live { "already live" } else { "not waiting (--no-wait)" })
         } else if already_live {
             // A deploy of this render that did not wait may still be under way: follow it.
             match ongoing(ecs, target).await? {
                 Some(deployment) => {
                     follow::follow(ecs, &target.target(), follow::Subject { deployment: Some(deployment.arn), task_definition_arn: &arn, since }, &args.wait.wait(), Expect::Deployed, &mut progress).await?
                 }
-                None => Followed { complete: true, ..Followed::new(ExitCode::Success, "already live") },
+                None => Followed { complete: true, ..Followed::new(Verdict::Success, "already live") },
             }
         } else {
             follow::follow(ecs, &target.target(), follow::Subject { deployment: started.clone(), task_definition_arn: &arn, since }, &args.wait.wait(), Expect::Deployed, &mut progress).await?
         };
-        let code = followed.code;
+        let code = ExitCode::from(followed.verdict);
         if let Some(keep) = args.prune_keep {
             if code == ExitCode::Success && followed.complete {
                 prune(ecs, target, &rendered.live, &registered, keep).await?;
@@ -280,7 +358,7 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
             "result": outcome,
             "exit_code": code.code(),
             "message": format!("{}: {message}", registered.family_revision()),
-            "cluster": target.cluster, "service": target.service,
+            "cluster": target.cluster(), "service": target.service(),
             "task_definition_arn": arn,
             "previous_task_definition_arn": rendered.live.revision.arn(),
             "template": rendered.template.family_revision(),
@@ -291,7 +369,7 @@ pub(crate) async fn deploy(ecs: &Ecs, args: &DeployArgs) -> ExitCode {
         report::step_summary(&format!(
             "### ecstpl deploy: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| revision | `{}` |\n| template | `{}` |\n| images | {} |\n{}| result | {message} |\n",
             summary_title(outcome),
-            target.cluster, target.service, registered.family_revision(), rendered.template.family_revision(),
+            target.cluster(), target.service(), registered.family_revision(), rendered.template.family_revision(),
             images.iter().map(|(c, i)| format!("`{c}`=`{i}`")).collect::<Vec<_>>().join(", "),
             followed.summary_rows(),
         ));
@@ -346,8 +424,8 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let (latest, latest_problem) = match &family {
             Some(family) => match latest_template(ecs, family).await {
                 Ok(latest) => (Some(latest), None),
-                Err(Failure(ExitCode::BadInput, message)) => (None, Some(message)),
-                Err(failure) => return Err(failure),
+                Err(failure @ crate::rollout::RolloutError::Refused { .. }) => (None, Some(failure.to_string())),
+                Err(failure) => return Err(failure.into()),
             },
             None => (None, Some("the live revision names no template (pass --template)".to_string())),
         };
@@ -366,7 +444,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let rollout = live.service.primary().and_then(|d| d.rollout_state.clone()).unwrap_or_else(|| "UNKNOWN".into());
         let images = taskdef::images(&live.revision.task_definition);
         // The deployment in progress, where the endpoint has the service deployments API.
-        let newest = match ecs.newest_deployment(&args.target.cluster, &args.target.service).await {
+        let newest = match ecs.newest_deployment(args.target.cluster(), args.target.service()).await {
             Ok(newest) => newest,
             Err(err) if err.is_unknown_operation() => None,
             // What is live is known; the deployments are extra information.
@@ -388,7 +466,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
         let why_lines = why.as_ref().map(crate::rollout::explain::Explanation::lines).unwrap_or_default();
         let pause = ongoing.as_ref().and_then(|d| d.pause().cloned());
         let result = json!({
-            "cluster": args.target.cluster, "service": args.target.service,
+            "cluster": args.target.cluster(), "service": args.target.service(),
             "express": live.service.express,
             "live": live.revision.family_revision(), "live_arn": live.revision.arn(),
             "template": rendered_from, "latest_template": latest.as_ref().map(Revision::family_revision),
@@ -409,7 +487,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
             Output::Json => out(result),
             Output::Text => {
                 let line = |text: String| out(text);
-                line(format!("service:          {}/{}{}", args.target.cluster, args.target.service, if live.service.express { " (Express service)" } else { "" }));
+                line(format!("service:          {}/{}{}", args.target.cluster(), args.target.service(), if live.service.express { " (Express service)" } else { "" }));
                 line(format!("live revision:    {}", live.revision.family_revision()));
                 line(format!("rendered from:    {}", rendered_from.as_deref().unwrap_or("(unknown)")));
                 line(format!("latest template:  {}", latest.as_ref().map_or_else(|| format!("none: {}", latest_problem.as_deref().unwrap_or("unknown")), Revision::family_revision)));
@@ -471,7 +549,7 @@ async fn ongoing(
     target: &ServiceArgs,
 ) -> Result<Option<aws::ServiceDeployment>, Failure> {
     match ecs
-        .ongoing_deployment(&target.cluster, &target.service)
+        .ongoing_deployment(target.cluster(), target.service())
         .await
     {
         Ok(ongoing) => Ok(ongoing),
@@ -501,7 +579,7 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
                     deployment.arn
                 ));
                 let followed = if args.wait.no_wait {
-                    Followed::new(ExitCode::Success, "not waiting (--no-wait)")
+                    Followed::new(Verdict::Success, "not waiting (--no-wait)")
                 } else {
                     follow::follow(
                         ecs,
@@ -537,14 +615,14 @@ pub(crate) async fn rollback(ecs: &Ecs, args: &RollbackArgs) -> ExitCode {
             .await?;
             err(format!(
                 "service {} set back to {target_arn}",
-                args.target.service
+                args.target.service()
             ));
             report::did(format!(
                 "service {} set back to {target_arn}",
-                args.target.service
+                args.target.service()
             ));
             let followed = if args.wait.no_wait {
-                Followed::new(ExitCode::Success, "not waiting (--no-wait)")
+                Followed::new(Verdict::Success, "not waiting (--no-wait)")
             } else {
                 follow::follow(
                     ecs,
@@ -595,7 +673,7 @@ async fn rollback_destination(
             let id = before.ok_or_else(|| {
                 bad(format!(
                     "cannot tell which revision service {:?} ran before {}: ECS records no successful deployment of it with a revision before (the service was created on it, or its deployments predate the service deployments history); nothing was changed. Name the revision with --to",
-                    args.target.service,
+                    args.target.service(),
                     live.revision.family_revision()
                 ))
             })?;
@@ -603,7 +681,7 @@ async fn rollback_destination(
                 id,
                 format!(
                     "the revision service {:?} ran before {}",
-                    args.target.service,
+                    args.target.service(),
                     live.revision.family_revision()
                 ),
             )
@@ -642,7 +720,7 @@ fn rollback_result(
     target_arn: Option<&str>,
     live: &Live,
 ) -> ExitCode {
-    let code = followed.code;
+    let code = ExitCode::from(followed.verdict);
     let message = &followed.message;
     let what = target_arn.map_or_else(
         || format!("deployment {}", deployment.unwrap_or_default()),
@@ -667,8 +745,8 @@ fn rollback_result(
     report::step_summary(&format!(
         "### ecstpl rollback: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| to | `{what}` |\n{}| result | {message} |\n",
         summary_title(outcome),
-        args.target.cluster,
-        args.target.service,
+        args.target.cluster(),
+        args.target.service(),
         followed.summary_rows()
     ));
     code
@@ -679,9 +757,9 @@ pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitC
         async {
             let live = live(ecs, &args.target).await?;
             refuse_other_controllers(&live.service)?;
-            let deployment = match ecs.ongoing_deployment(&args.target.cluster, &args.target.service).await {
+            let deployment = match ecs.ongoing_deployment(args.target.cluster(), args.target.service()).await {
                 Ok(Some(deployment)) => deployment,
-                Ok(None) => return Err(bad(format!("no deployment of service {:?} is in progress, so none is paused", args.target.service))),
+                Ok(None) => return Err(bad(format!("no deployment of service {:?} is in progress, so none is paused", args.target.service()))),
                 Err(err) if err.is_unknown_operation() => {
                     return Err(bad("this ECS endpoint has no service deployments API, so no deployment can be paused"));
                 }
@@ -710,13 +788,13 @@ pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitC
             ));
             let expect = if args.rollback { Expect::RolledBack } else { Expect::Deployed };
             let followed = if args.wait.no_wait {
-                Followed::new(ExitCode::Success, "not waiting (--no-wait)")
+                Followed::new(Verdict::Success, "not waiting (--no-wait)")
             } else {
                 follow::follow(
  ecs,
  &args.target.target(), follow::Subject { deployment: Some(deployment.arn.clone()), task_definition_arn: "", since: follow::epoch_now() }, &args.wait.wait(), expect, &mut Progress::new()).await?
             };
-            let code = followed.code;
+            let code = ExitCode::from(followed.verdict);
             let outcome = match code {
                 ExitCode::Success if args.wait.no_wait => "started",
                 ExitCode::Success if followed.paused() => "paused",
@@ -737,8 +815,8 @@ pub(crate) async fn continue_deployment(ecs: &Ecs, args: &ContinueArgs) -> ExitC
             report::step_summary(&format!(
                 "### ecstpl continue: {}\n\n| | |\n|---|---|\n| service | `{}/{}` |\n| hook | `{}` ({}) |\n{}| result | {} |\n",
                 summary_title(outcome),
-                args.target.cluster,
-                args.target.service,
+                args.target.cluster(),
+                args.target.service(),
                 hook.id,
                 if args.rollback { "rolled back" } else { "continued" },
                 followed.summary_rows(),

@@ -3,7 +3,100 @@
 
 use std::io::{IsTerminal, Write};
 
-pub use crate::rollout::{ExitCode, Signal};
+/// The documented exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    Success,
+    /// `--exit-code`: the comparison found differences (as `git diff --exit-code`).
+    Differs,
+    BadInput,
+    Aws,
+    RolloutFailed,
+    Timeout,
+    /// `ecstpl run`: the exit code of the task's container.
+    Task(u8),
+    /// Stopped by a signal (SIGINT, SIGTERM): 128 + its number, as shells report it.
+    Interrupted(Signal),
+}
+
+/// The signals that stop a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        })
+    }
+}
+
+impl ExitCode {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitCode::Success => 0,
+            ExitCode::Differs => 1,
+            ExitCode::BadInput => 2,
+            ExitCode::Aws => 3,
+            ExitCode::RolloutFailed => 4,
+            ExitCode::Timeout => 5,
+            ExitCode::Task(code) => code,
+            ExitCode::Interrupted(Signal::Interrupt) => 130,
+            ExitCode::Interrupted(Signal::Terminate) => 143,
+        }
+    }
+}
+
+impl From<crate::rollout::Verdict> for ExitCode {
+    fn from(verdict: crate::rollout::Verdict) -> Self {
+        use crate::rollout::Verdict;
+        match verdict {
+            Verdict::Success => ExitCode::Success,
+            Verdict::Refused => ExitCode::BadInput,
+            Verdict::AwsError => ExitCode::Aws,
+            Verdict::RolloutFailed => ExitCode::RolloutFailed,
+            Verdict::TimedOut => ExitCode::Timeout,
+        }
+    }
+}
+
+/// A failure with its exit code.
+pub(crate) struct Failure(pub(crate) ExitCode, pub(crate) String);
+
+impl From<crate::aws::AwsError> for Failure {
+    fn from(err: crate::aws::AwsError) -> Self {
+        Failure(ExitCode::Aws, err.to_string())
+    }
+}
+
+/// A rollout's refusal in the command line's words: what to set is a flag.
+impl From<crate::rollout::RolloutError> for Failure {
+    fn from(err: crate::rollout::RolloutError) -> Self {
+        use crate::rollout::{RolloutError, Setting};
+        let code = ExitCode::from(err.verdict());
+        let flag = match &err {
+            RolloutError::Refused {
+                setting: Some(Setting::Template),
+                ..
+            } => " (--template)",
+            RolloutError::Refused {
+                setting: Some(Setting::Family),
+                ..
+            } => " (--family)",
+            _ => "",
+        };
+        Failure(code, format!("{err}{flag}"))
+    }
+}
+
+pub(crate) fn bad(message: impl Into<String>) -> Failure {
+    Failure(ExitCode::BadInput, message.into())
+}
 
 /// Waits for SIGINT or SIGTERM (CI runners send SIGTERM on cancel).
 pub(crate) async fn termination() -> Signal {
@@ -34,13 +127,13 @@ pub(crate) async fn termination() -> Signal {
 #[derive(Default)]
 struct Journal {
     steps: Vec<String>,
-    /// A revision this command registered that no service or task uses yet.
-    unused_registration: Option<String>,
+    /// Revisions this command registered that no service or task uses yet.
+    unused: Vec<String>,
 }
 
 static JOURNAL: std::sync::Mutex<Journal> = std::sync::Mutex::new(Journal {
     steps: Vec::new(),
-    unused_registration: None,
+    unused: Vec::new(),
 });
 
 /// Records a step that outlives the command.
@@ -54,24 +147,22 @@ pub(crate) fn did(step: impl Into<String>) {
 pub(crate) fn registered(arn: &str, step: impl Into<String>) {
     if let Ok(mut journal) = JOURNAL.lock() {
         journal.steps.push(step.into());
-        journal.unused_registration = Some(arn.to_string());
+        journal.unused.push(arn.to_string());
     }
 }
 
-/// The registration is in use now (a service points at it, a task runs it).
-pub(crate) fn in_use(step: impl Into<String>) {
+/// The registration `arn` is in use now (a service points at it, a task runs it).
+pub(crate) fn in_use(arn: &str, step: impl Into<String>) {
     if let Ok(mut journal) = JOURNAL.lock() {
         journal.steps.push(step.into());
-        journal.unused_registration = None;
+        journal.unused.retain(|unused| unused != arn);
     }
 }
 
-/// The registration nothing uses, if the command was stopped between registering and using it.
-pub(crate) fn unused_registration() -> Option<String> {
-    JOURNAL
-        .lock()
-        .ok()
-        .and_then(|j| j.unused_registration.clone())
+/// The registrations nothing uses, if the command was stopped between registering and using
+/// them.
+pub(crate) fn unused_registrations() -> Vec<String> {
+    JOURNAL.lock().map(|j| j.unused.clone()).unwrap_or_default()
 }
 
 /// Prints what the command leaves behind after it was stopped.
@@ -212,10 +303,13 @@ impl crate::rollout::Observer for Progress {
         );
     }
     fn service_updated(&mut self, service: &str, revision: &crate::aws::Revision) {
-        in_use(format!(
-            "service {service} set to {}: the deployment goes on in ECS (follow it with ecstpl status)",
-            revision.family_revision()
-        ));
+        in_use(
+            revision.arn(),
+            format!(
+                "service {service} set to {}: the deployment goes on in ECS (follow it with ecstpl status)",
+                revision.family_revision()
+            ),
+        );
     }
     fn resume_hint(&self, target: &crate::rollout::Target) -> Option<String> {
         Some(format!(

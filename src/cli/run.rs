@@ -119,7 +119,7 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
             let (task_definition, container) = arn;
             let task = ecs
                 .run_task(
-                    &target.cluster,
+                    target.cluster(),
                     &task_definition,
                     &live.service.run_settings,
                     &container,
@@ -131,7 +131,7 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
                 out(&task.arn);
             }
             err(format!("started task {} ({task_definition}, container {container})", task.arn));
-            report::in_use(format!("started task {} (it runs on in ECS)", task.arn));
+            report::in_use(&task_definition, format!("started task {} (it runs on in ECS)", task.arn));
             if args.no_wait {
                 if args.output == Output::Json {
                     out(json!({"task_arn": task.arn, "task_definition_arn": task_definition, "container": container, "result": "started", "exit_code": 0}));
@@ -143,7 +143,7 @@ pub(crate) async fn run(ecs: &Ecs, args: &RunArgs) -> ExitCode {
             let mut progress = Progress::new();
             let stopped = loop {
                 let current = ecs
-                    .describe_task(&target.cluster, &task.arn)
+                    .describe_task(target.cluster(), &task.arn)
                     .await?
                     .ok_or_else(|| Failure(ExitCode::Aws, format!("ECS no longer knows task {}", task.arn)))?;
                 progress.update(&format!("task {}: {}", task.arn, current.last_status));

@@ -248,8 +248,11 @@ async fn read(ecs: &Ecs, config: &Value, diagnostics: &mut Diagnostics) -> Optio
             Ok(Some(found)) => {
                 match crate::rollout::express::reported_task_definition(ecs, &found).await {
                     Ok(arn) => Some(arn),
-                    Err(crate::rollout::Failure(_, message)) => {
-                        diagnostics.error("Could not describe the Express service", message);
+                    Err(failure) => {
+                        diagnostics.error(
+                            "Could not describe the Express service",
+                            failure.to_string(),
+                        );
                         return None;
                     }
                 }

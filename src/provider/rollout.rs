@@ -19,19 +19,12 @@ use crate::plugin::value::{Type, Value};
 use crate::provider::{Shared, values};
 use crate::rollout::follow::{self, Expect};
 use crate::rollout::{
-    self as shared, ExitCode, Failure, Observer, RenderInput, Target, Wait, WaitUntil,
+    self as shared, Observer, RenderInput, RolloutError, Setting, Target, Verdict, Wait, WaitUntil,
 };
+use crate::rollout::{DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, DEFAULT_WAIT_UNTIL};
 use crate::taskdef;
 
 pub const TYPE_NAME: &str = "ecstpl_rollout";
-const DEFAULT_TIMEOUT: &str = "15m";
-const DEFAULT_POLL_INTERVAL: &str = "5s";
-/// `wait_until` values, as `ecstpl deploy --wait-until` spells them.
-const WAIT_UNTIL: &[(&str, WaitUntil)] = &[
-    ("deployed", WaitUntil::Deployed),
-    ("stable", WaitUntil::Stable),
-    ("paused", WaitUntil::Paused),
-];
 
 pub(crate) struct RolloutAction {
     shared: Arc<Shared>,
@@ -113,16 +106,9 @@ fn duration(config: &Value, name: &str, default: &str) -> Result<Duration, Strin
 /// The `wait_until` attribute: `deployed` when unset (or unknown until apply).
 fn wait_until(config: &Value) -> Result<WaitUntil, String> {
     let Some(text) = values::string(config, "wait_until") else {
-        return Ok(WaitUntil::Deployed);
+        return Ok(DEFAULT_WAIT_UNTIL);
     };
-    WAIT_UNTIL
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|(_, until)| *until)
-        .ok_or_else(|| {
-            let names: Vec<String> = WAIT_UNTIL.iter().map(|(n, _)| format!("{n:?}")).collect();
-            format!("{text:?} is none of {}.", names.join(", "))
-        })
+    WaitUntil::parse(&text).map_err(|why| format!("{why}."))
 }
 
 fn validate(config: &Value) -> Diagnostics {
@@ -194,9 +180,27 @@ impl Observer for Streamed {
     }
 }
 
-fn failed(failure: Failure) -> Diagnostics {
-    let Failure(_, message) = failure;
-    Diagnostics::single_error("Rollout failed", message)
+/// A rollout's failure as a diagnostic: on the attribute that would fix it, when one would.
+fn failed(failure: RolloutError) -> Diagnostics {
+    let attribute = match &failure {
+        RolloutError::Refused {
+            setting: Some(Setting::Template),
+            ..
+        } => Some("template"),
+        _ => None,
+    };
+    match attribute {
+        Some(name) => {
+            let mut diags = Diagnostics::default();
+            diags.error_at(
+                AttributePath::root(name),
+                "Rollout failed",
+                failure.to_string(),
+            );
+            diags
+        }
+        None => Diagnostics::single_error("Rollout failed", failure.to_string()),
+    }
 }
 
 impl RolloutAction {
@@ -211,7 +215,7 @@ impl RolloutAction {
             service: values::string(config, "service").unwrap_or_default(),
         };
         let wait = Wait {
-            until: wait_until(config).unwrap_or(WaitUntil::Deployed),
+            until: wait_until(config).unwrap_or(DEFAULT_WAIT_UNTIL),
             timeout: duration(config, "timeout", DEFAULT_TIMEOUT).unwrap_or_default(),
             poll_interval: duration(config, "poll_interval", DEFAULT_POLL_INTERVAL)
                 .unwrap_or_default(),
@@ -261,9 +265,9 @@ impl RolloutAction {
         let paused = followed
             .pause
             .as_ref()
-            .filter(|_| matches!(followed.code, ExitCode::Success | ExitCode::Timeout));
-        match followed.code {
-            ExitCode::Success => {
+            .filter(|_| matches!(followed.verdict, Verdict::Success | Verdict::TimedOut));
+        match followed.verdict {
+            Verdict::Success => {
                 let next = match paused {
                     Some(_) => format!(
                         "; the deployment is paused until someone acts: {}",

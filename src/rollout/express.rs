@@ -7,7 +7,7 @@
 use serde_json::{Map, Value as Json};
 
 use crate::aws::{Ecs, Service};
-use crate::rollout::{Failure, bad};
+use crate::rollout::{RolloutError, refused};
 use crate::taskdef;
 
 /// Refuses `definition` for an Express service that it cannot serve, naming every reason.
@@ -16,7 +16,7 @@ pub(crate) fn refuse_unservable(
     service: &Service,
     definition: &Map<String, Json>,
     what: &str,
-) -> Result<(), Failure> {
+) -> Result<(), RolloutError> {
     if !service.express {
         return Ok(());
     }
@@ -28,7 +28,7 @@ pub(crate) fn refuse_unservable(
         .iter()
         .map(|p| format!("{}: {}", p.summary, p.detail.trim_end_matches('.')))
         .collect();
-    Err(bad(format!(
+    Err(refused(format!(
         "service {:?} is an Express service and {what} cannot serve it: {}; nothing was registered or changed. Fix the template (mark its ecstpl_template with express = true to check this at plan time)",
         service.name,
         reasons.join("; ")
@@ -41,7 +41,7 @@ pub(crate) fn refuse_unservable(
 pub(crate) async fn reported_task_definition(
     ecs: &Ecs,
     service: &Service,
-) -> Result<String, Failure> {
+) -> Result<String, RolloutError> {
     if !service.express {
         return Ok(service.live_task_definition().to_string());
     }

@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 
 use crate::aws::{Ecs, Hook, Outcome, RolloutStatus, ServiceDeployment};
 use crate::rollout::explain::{self, Explanation};
-use crate::rollout::{ExitCode, Failure, Observer, Target, Wait, WaitUntil};
+use crate::rollout::{Observer, RolloutError, Target, Verdict, Wait, WaitUntil};
 
 /// The shortest time between two polls, whatever the poll interval says.
 pub(crate) const POLL_FLOOR: Duration = Duration::from_millis(200);
@@ -33,7 +33,7 @@ pub(crate) struct Subject<'a> {
 
 /// How following ended.
 pub(crate) struct Followed {
-    pub code: ExitCode,
+    pub verdict: Verdict,
     pub message: String,
     /// The deployment as last seen (None on the fallback path).
     pub deployment: Option<ServiceDeployment>,
@@ -48,9 +48,9 @@ pub(crate) struct Followed {
 }
 
 impl Followed {
-    pub(crate) fn new(code: ExitCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(verdict: Verdict, message: impl Into<String>) -> Self {
         Followed {
-            code,
+            verdict,
             message: message.into(),
             deployment: None,
             stages: Vec::new(),
@@ -80,7 +80,7 @@ impl Followed {
 
     /// Following stopped, as asked, at a deployment that waits at a PAUSE hook.
     pub(crate) fn paused(&self) -> bool {
-        self.code == ExitCode::Success && self.pause.is_some() && !self.complete
+        self.verdict == Verdict::Success && self.pause.is_some() && !self.complete
     }
 
     /// The result fields `--output json` and the step summary share.
@@ -235,7 +235,7 @@ pub(crate) async fn follow(
     wait: &Wait,
     expect: Expect,
     observer: &mut dyn Observer,
-) -> Result<Followed, Failure> {
+) -> Result<Followed, RolloutError> {
     let deadline = Instant::now() + wait.timeout;
     let delay = wait.poll_interval.max(POLL_FLOOR);
     let Subject {
@@ -301,10 +301,9 @@ pub(crate) async fn follow(
             Ok(Some(deployment)) => deployment,
             Ok(None) => {
                 observer.finish_progress();
-                return Err(Failure(
-                    ExitCode::Aws,
-                    format!("ECS no longer knows the service deployment {arn}"),
-                ));
+                return Err(RolloutError::Lost(format!(
+                    "ECS no longer knows the service deployment {arn}"
+                )));
             }
             Err(err) => {
                 observer.finish_progress();
@@ -319,11 +318,11 @@ pub(crate) async fn follow(
         }
         observer.progress(&progress_line(&deployment, stage_since));
         let pause = deployment.pause().cloned();
-        let done = |code: ExitCode,
+        let done = |verdict: Verdict,
                     message: String,
                     deployment: ServiceDeployment,
                     stages: Vec<(String, SystemTime)>| Followed {
-            code,
+            verdict,
             message,
             pause: deployment.pause().cloned(),
             complete: deployment.outcome() == Outcome::Succeeded,
@@ -334,37 +333,37 @@ pub(crate) async fn follow(
         let outcome = deployment.outcome();
         let finished = match (expect, &outcome) {
             (Expect::Deployed, Outcome::Succeeded) => {
-                Some((ExitCode::Success, "deployment SUCCESSFUL".to_string()))
+                Some((Verdict::Success, "deployment SUCCESSFUL".to_string()))
             }
             (Expect::Deployed, Outcome::Failed { status, cause }) => Some((
-                ExitCode::RolloutFailed,
+                Verdict::RolloutFailed,
                 format!("deployment {status}: {}", cause_sentence(status, cause)),
             )),
             (Expect::RolledBack, Outcome::Failed { status, cause })
                 if status == "ROLLBACK_SUCCESSFUL" =>
             {
-                Some((ExitCode::Success, format!("rolled back: {cause}")))
+                Some((Verdict::Success, format!("rolled back: {cause}")))
             }
             (Expect::RolledBack, Outcome::Failed { status, cause }) => Some((
-                ExitCode::RolloutFailed,
+                Verdict::RolloutFailed,
                 format!("deployment {status}: {cause}"),
             )),
             (Expect::RolledBack, Outcome::Succeeded) => Some((
-                ExitCode::RolloutFailed,
+                Verdict::RolloutFailed,
                 "the deployment completed before the rollback took effect".to_string(),
             )),
             (_, Outcome::InProgress) => None,
         };
-        if let Some((code, message)) = finished {
+        if let Some((verdict, message)) = finished {
             observer.finish_progress();
-            let why = if code == ExitCode::Success {
+            let why = if verdict == Verdict::Success {
                 None
             } else {
                 explain_deployment(ecs, target, task_definition_arn, &deployment, since).await
             };
             return Ok(Followed {
                 why,
-                ..done(code, message, deployment, stages)
+                ..done(verdict, message, deployment, stages)
             });
         }
         if let Some(hook) = &pause {
@@ -379,7 +378,7 @@ pub(crate) async fn follow(
                     hook.id,
                     expiry(hook)
                 );
-                return Ok(done(ExitCode::Success, message, deployment, stages));
+                return Ok(done(Verdict::Success, message, deployment, stages));
             }
             if announced_pause.as_deref() != Some(hook.id.as_str()) {
                 let hint = observer
@@ -401,7 +400,7 @@ pub(crate) async fn follow(
         if wait.until == WaitUntil::Stable && expect == Expect::Deployed && deployment.is_stable() {
             observer.finish_progress();
             return Ok(done(
-                ExitCode::Success,
+                Verdict::Success,
                 "stable: the new revision runs every task and takes all traffic".to_string(),
                 deployment,
                 stages,
@@ -422,7 +421,7 @@ pub(crate) async fn follow(
             return Ok(Followed {
                 why,
                 ..done(
-                    ExitCode::Timeout,
+                    Verdict::TimedOut,
                     format!(
                         "deployment {arn} did not finish within {}{state}",
                         humantime::format_duration(wait.timeout)
@@ -476,7 +475,7 @@ async fn fallback(
     deadline: Instant,
     expect: Expect,
     observer: &mut dyn Observer,
-) -> Result<Followed, Failure> {
+) -> Result<Followed, RolloutError> {
     let delay = wait.poll_interval.max(POLL_FLOOR);
     let started = epoch_now();
     loop {
@@ -484,22 +483,19 @@ async fn fallback(
             .describe_service(&target.cluster, &target.service)
             .await?
             .ok_or_else(|| {
-                Failure(
-                    ExitCode::BadInput,
-                    format!("service {:?} disappeared", target.service),
-                )
+                RolloutError::Lost(format!("service {:?} disappeared", target.service))
             })?;
         let outcome = match service.rollout_of(arn) {
             RolloutStatus::Completed => Some(Followed {
                 complete: true,
-                ..Followed::new(ExitCode::Success, "rollout completed")
+                ..Followed::new(Verdict::Success, "rollout completed")
             }),
             RolloutStatus::Failed { reason, primary } => Some(Followed::new(
-                ExitCode::RolloutFailed,
+                Verdict::RolloutFailed,
                 format!("rollout failed ({reason}); the service runs {primary}"),
             )),
             RolloutStatus::Replaced { primary } => Some(Followed::new(
-                ExitCode::RolloutFailed,
+                Verdict::RolloutFailed,
                 format!("the service was rolled back or redeployed: it runs {primary}, not {arn}"),
             )),
             RolloutStatus::InProgress {
@@ -513,7 +509,7 @@ async fn fallback(
                     && desired > 0
                 {
                     Some(Followed::new(
-                        ExitCode::Success,
+                        Verdict::Success,
                         "stable: the new revision runs every task",
                     ))
                 } else {
@@ -526,7 +522,7 @@ async fn fallback(
         };
         if let Some(mut outcome) = outcome {
             observer.finish_progress();
-            if outcome.code != ExitCode::Success {
+            if outcome.verdict != Verdict::Success {
                 let why = explain::why(ecs, target, arn, started).await;
                 outcome.why = (!why.is_empty()).then_some(why);
             }
@@ -535,7 +531,7 @@ async fn fallback(
         if Instant::now() >= deadline {
             observer.finish_progress();
             return Ok(Followed::new(
-                ExitCode::Timeout,
+                Verdict::TimedOut,
                 format!(
                     "the rollout of {arn} did not finish within {}",
                     humantime::format_duration(wait.timeout)

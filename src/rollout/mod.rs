@@ -6,6 +6,7 @@
 
 pub(crate) mod explain;
 pub(crate) mod express;
+pub(crate) mod fleet;
 pub(crate) mod follow;
 pub(crate) mod rollback;
 pub mod verify;
@@ -18,66 +19,85 @@ use serde_json::{Map, Value as Json, json};
 use crate::aws::{self, AwsError, Ecs, Revision, Service};
 use crate::taskdef;
 
-/// The documented result classes; the CLI exits with [`ExitCode::code`].
+/// How a rollout (or one target of a fleet) ended; front ends word it their own way (the
+/// CLI as exit codes, the action as diagnostics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitCode {
+pub enum Verdict {
     Success,
-    /// `--exit-code`: the comparison found differences (as `git diff --exit-code`).
-    Differs,
-    BadInput,
-    Aws,
+    /// Refused before anything changed: see [`RolloutError::Refused`].
+    Refused,
+    /// ECS failed a call (after retries).
+    AwsError,
+    /// The deployment ended rolled back or stopped, or the service runs another revision.
     RolloutFailed,
-    Timeout,
-    /// `ecstpl run`: the exit code of the task's container.
-    Task(u8),
-    /// Stopped by a signal (SIGINT, SIGTERM): 128 + its number, as shells report it.
-    Interrupted(Signal),
+    /// The deployment did not finish in time.
+    TimedOut,
 }
 
-/// The signals that stop a command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
-    Interrupt,
-    Terminate,
-}
-
-impl std::fmt::Display for Signal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-        })
-    }
-}
-
-impl ExitCode {
-    /// The process exit code.
-    pub fn code(self) -> u8 {
+impl Verdict {
+    /// How bad it is, to pick the one a fleet reports: a failed rollout first, then a
+    /// timeout, an AWS error, a refusal.
+    pub fn severity(self) -> u8 {
         match self {
-            ExitCode::Success => 0,
-            ExitCode::Differs => 1,
-            ExitCode::BadInput => 2,
-            ExitCode::Aws => 3,
-            ExitCode::RolloutFailed => 4,
-            ExitCode::Timeout => 5,
-            ExitCode::Task(code) => code,
-            ExitCode::Interrupted(Signal::Interrupt) => 130,
-            ExitCode::Interrupted(Signal::Terminate) => 143,
+            Verdict::Success => 0,
+            Verdict::Refused => 1,
+            Verdict::AwsError => 2,
+            Verdict::TimedOut => 3,
+            Verdict::RolloutFailed => 4,
         }
     }
 }
 
-/// A failure with its exit code.
-pub(crate) struct Failure(pub(crate) ExitCode, pub(crate) String);
+/// What the caller can set to get past a refusal; each front end names it in its own words
+/// (a flag, an attribute).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// The template family.
+    Template,
+    /// The deploy family.
+    Family,
+}
 
-impl From<AwsError> for Failure {
-    fn from(err: AwsError) -> Self {
-        Failure(ExitCode::Aws, err.to_string())
+/// Why a rollout stopped before it had a result.
+#[derive(Debug, thiserror::Error)]
+pub enum RolloutError {
+    /// The input, the service or the template is not what the rollout needs; nothing was
+    /// changed. `setting` names what the caller can set to fix it, when that would.
+    #[error("{message}")]
+    Refused {
+        message: String,
+        setting: Option<Setting>,
+    },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// ECS lost track of something it just reported (a service deployment, a service).
+    #[error("{0}")]
+    Lost(String),
+}
+
+impl RolloutError {
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            RolloutError::Refused { .. } => Verdict::Refused,
+            RolloutError::Aws(_) | RolloutError::Lost(_) => Verdict::AwsError,
+        }
     }
 }
 
-pub(crate) fn bad(message: impl Into<String>) -> Failure {
-    Failure(ExitCode::BadInput, message.into())
+/// A refusal with nothing for the caller to set.
+pub(crate) fn refused(message: impl Into<String>) -> RolloutError {
+    RolloutError::Refused {
+        message: message.into(),
+        setting: None,
+    }
+}
+
+/// A refusal that setting `setting` fixes.
+pub(crate) fn refused_unless(setting: Setting, message: impl Into<String>) -> RolloutError {
+    RolloutError::Refused {
+        message: message.into(),
+        setting: Some(setting),
+    }
 }
 
 /// The service to roll out to.
@@ -100,12 +120,72 @@ pub enum WaitUntil {
     Paused,
 }
 
+impl WaitUntil {
+    /// Every value, in the order front ends list them.
+    pub const ALL: [WaitUntil; 3] = [WaitUntil::Deployed, WaitUntil::Stable, WaitUntil::Paused];
+
+    /// The value as users write it (`--wait-until`, `wait_until`).
+    pub fn name(self) -> &'static str {
+        match self {
+            WaitUntil::Deployed => "deployed",
+            WaitUntil::Stable => "stable",
+            WaitUntil::Paused => "paused",
+        }
+    }
+
+    /// What it waits for, in a sentence.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            WaitUntil::Deployed => {
+                "The service deployment ends SUCCESSFUL (bake time and clean-up included)"
+            }
+            WaitUntil::Stable => {
+                "The new revision runs every task and takes all production traffic (it may still bake)"
+            }
+            WaitUntil::Paused => {
+                "The deployment waits at a PAUSE lifecycle hook (or ended SUCCESSFUL without one)"
+            }
+        }
+    }
+
+    /// The value named `text`; the error lists the names.
+    pub fn parse(text: &str) -> Result<WaitUntil, String> {
+        WaitUntil::ALL
+            .into_iter()
+            .find(|until| until.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<String> = WaitUntil::ALL
+                    .iter()
+                    .map(|u| format!("{:?}", u.name()))
+                    .collect();
+                format!("{text:?} is none of {}", names.join(", "))
+            })
+    }
+}
+
+/// The waiting defaults every front end uses, as users write them.
+pub const DEFAULT_WAIT_UNTIL: WaitUntil = WaitUntil::Deployed;
+pub const DEFAULT_TIMEOUT: &str = "15m";
+pub const DEFAULT_POLL_INTERVAL: &str = "5s";
+
 /// How long and how often to follow a deployment.
 #[derive(Clone, Copy, Debug)]
 pub struct Wait {
     pub until: WaitUntil,
     pub timeout: Duration,
     pub poll_interval: Duration,
+}
+
+impl Default for Wait {
+    fn default() -> Self {
+        Wait {
+            until: DEFAULT_WAIT_UNTIL,
+            timeout: humantime::parse_duration(DEFAULT_TIMEOUT)
+                .unwrap_or(Duration::from_secs(15 * 60)),
+            poll_interval: humantime::parse_duration(DEFAULT_POLL_INTERVAL)
+                .unwrap_or(Duration::from_secs(5)),
+        }
+    }
 }
 
 /// Where a rollout reports as it goes: the CLI prints, the action streams progress events.
@@ -155,25 +235,25 @@ pub(crate) struct Live {
     pub(crate) revision: Revision,
 }
 
-pub(crate) async fn live(ecs: &Ecs, target: &Target) -> Result<Live, Failure> {
+pub(crate) async fn live(ecs: &Ecs, target: &Target) -> Result<Live, RolloutError> {
     live_with(ecs, target, false).await
 }
 
 /// As [`live`], with the revision as the service's own API reports it: for an Express service,
 /// DescribeExpressGatewayService's (what `status` shows); for any other, the same.
-pub(crate) async fn live_reported(ecs: &Ecs, target: &Target) -> Result<Live, Failure> {
+pub(crate) async fn live_reported(ecs: &Ecs, target: &Target) -> Result<Live, RolloutError> {
     live_with(ecs, target, true).await
 }
 
-async fn live_with(ecs: &Ecs, target: &Target, reported: bool) -> Result<Live, Failure> {
+async fn live_with(ecs: &Ecs, target: &Target, reported: bool) -> Result<Live, RolloutError> {
     let service = match ecs.describe_service(&target.cluster, &target.service).await {
         Err(err) if err.code() == Some("ClusterNotFoundException") => {
-            return Err(bad(format!("cluster {:?} not found", target.cluster)));
+            return Err(refused(format!("cluster {:?} not found", target.cluster)));
         }
         other => other?,
     }
     .ok_or_else(|| {
-        bad(format!(
+        refused(format!(
             "service {:?} not found in cluster {:?}",
             target.service, target.cluster
         ))
@@ -186,19 +266,19 @@ async fn live_with(ecs: &Ecs, target: &Target, reported: bool) -> Result<Live, F
     let revision = ecs
         .describe_task_definition(&arn)
         .await?
-        .ok_or_else(|| bad(format!("the service runs {arn}, which cannot be described")))?;
+        .ok_or_else(|| refused(format!("the service runs {arn}, which cannot be described")))?;
     Ok(Live { service, revision })
 }
 
 /// The template family: the flag, else the live revision's `ecstpl:template` tag, else the
 /// live revision itself when it is a template (the first deploy after bootstrap).
-pub(crate) fn template_family(flag: Option<&str>, live: &Revision) -> Result<String, Failure> {
+pub(crate) fn template_family(flag: Option<&str>, live: &Revision) -> Result<String, RolloutError> {
     if let Some(family) = flag {
         return Ok(family.split(':').next().unwrap_or(family).to_string());
     }
     live.template_family().ok_or_else(|| {
-        bad(format!(
-            "cannot tell which template {} was rendered from: it has no {} tag and is not a template revision; pass --template",
+        refused_unless(Setting::Template, format!(
+            "cannot tell which template {} was rendered from: it has no {} tag and is not a template revision",
             live.family_revision(),
             aws::contract::TAG_TEMPLATE
         ))
@@ -207,10 +287,10 @@ pub(crate) fn template_family(flag: Option<&str>, live: &Revision) -> Result<Str
 
 /// The latest ACTIVE revision of the template family tagged as a template: a revision someone
 /// registered into the family by hand is never taken for the template.
-pub(crate) async fn latest_template(ecs: &Ecs, family: &str) -> Result<Revision, Failure> {
+pub(crate) async fn latest_template(ecs: &Ecs, family: &str) -> Result<Revision, RolloutError> {
     ecs.latest_template(family).await?.ok_or_else(|| {
-        bad(format!(
-            "template family {family:?} has no ACTIVE revision tagged {}={}: apply the ecstpl_template that owns it (or pass --template with the right family)",
+        refused_unless(Setting::Template, format!(
+            "template family {family:?} has no ACTIVE revision tagged {}={}: apply the ecstpl_template that owns it, or name the right template family",
             aws::contract::TAG_ROLE,
             aws::contract::ROLE_TEMPLATE
         ))
@@ -231,7 +311,10 @@ pub(crate) struct Rendered {
     pub(crate) warnings: Vec<String>,
 }
 
-pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Rendered, Failure> {
+pub(crate) async fn render_request(
+    ecs: &Ecs,
+    input: &RenderInput,
+) -> Result<Rendered, RolloutError> {
     let live = live(ecs, &input.target).await?;
     let family = template_family(input.template.as_deref(), &live.revision)?;
     let template = latest_template(ecs, &family).await?;
@@ -240,13 +323,13 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
         .clone()
         .or_else(|| template.tags.get(aws::contract::TAG_DEPLOY_FAMILY).cloned())
         .ok_or_else(|| {
-            bad(format!(
-                "no deploy family: pass --family, or set deploy_family on the ecstpl_template of {family:?} (its {} tag)",
+            refused_unless(Setting::Family, format!(
+                "no deploy family: set deploy_family on the ecstpl_template of {family:?} (its {} tag), or name one",
                 aws::contract::TAG_DEPLOY_FAMILY
             ))
         })?;
     if deploy_family == template.family() {
-        return Err(bad(format!(
+        return Err(refused(format!(
             "the deploy family must differ from the template family ({deploy_family:?}): name a new family for deployed revisions; the service moves to it with this deploy"
         )));
     }
@@ -262,11 +345,11 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
         &live_ci,
         &input.images,
     )
-    .map_err(|err| bad(err.to_string()))?;
+    .map_err(|err| refused(err.to_string()))?;
     let mut request = taskdef::render(&template.task_definition, &decided.images);
     if let Some((source, overlay)) = &input.overlay {
         taskdef::apply_overlay(&mut request, overlay)
-            .map_err(|err| bad(format!("{source}: {err}")))?;
+            .map_err(|err| refused(format!("{source}: {err}")))?;
     }
     let template_images = taskdef::images(&template.task_definition);
     let rendered_images = taskdef::images(&request);
@@ -300,7 +383,7 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
         );
     }
     if tags.len() > aws::MAX_TAGS {
-        return Err(bad(format!(
+        return Err(refused(format!(
             "the revision would carry {} tags, over ECS's {} per task definition: the template's {} own tags and {} of ecstpl's; remove tags from the template{}",
             tags.len(),
             aws::MAX_TAGS,
@@ -323,7 +406,7 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
     );
     let problems = taskdef::validate_task_definition(&request, &[]);
     if let Some(problem) = problems.iter().find(|p| !p.warning) {
-        return Err(bad(format!(
+        return Err(refused(format!(
             "the rendered task definition is invalid: {}: {}",
             problem.summary, problem.detail
         )));
@@ -346,7 +429,7 @@ pub(crate) async fn render_request(ecs: &Ecs, input: &RenderInput) -> Result<Ren
 
 /// A rollout where every container would run the template's own image is refused unless
 /// asked for: on a service bootstrapped on the template, that image is the placeholder.
-pub(crate) fn refuse_template_images(rendered: &Rendered) -> Result<(), Failure> {
+pub(crate) fn refuse_template_images(rendered: &Rendered) -> Result<(), RolloutError> {
     let allowed = rendered.allow_template_images;
     let Some(images) = rendered.only_template_images.as_ref().filter(|_| !allowed) else {
         return Ok(());
@@ -355,7 +438,7 @@ pub(crate) fn refuse_template_images(rendered: &Rendered) -> Result<(), Failure>
         .iter()
         .map(|(name, image)| format!("{name} = {image}"))
         .collect();
-    Err(bad(format!(
+    Err(refused(format!(
         "every container would run the image of template {} ({}): no image was given and {} has none that CI set; nothing was registered. Name the image to deploy, or allow the template's images if they are meant to run as they are",
         rendered.template.family_revision(),
         images.join(", "),
@@ -370,7 +453,7 @@ pub(crate) async fn register_or_reuse(
     ecs: &Ecs,
     rendered: &Rendered,
     observer: &mut dyn Observer,
-) -> Result<(Revision, bool), Failure> {
+) -> Result<(Revision, bool), RolloutError> {
     if let Some(twin) = ecs.find_twin(&rendered.request).await? {
         observer.line(&format!(
             "reusing {}: it is this render of template {}, registered before",
@@ -390,15 +473,15 @@ pub(crate) async fn register_or_reuse(
 }
 
 /// Services whose tasks another controller places are not ecstpl's to deploy.
-pub(crate) fn refuse_other_controllers(service: &Service) -> Result<(), Failure> {
+pub(crate) fn refuse_other_controllers(service: &Service) -> Result<(), RolloutError> {
     match service.deployment_controller.as_str() {
         "ECS" => Ok(()),
-        "CODE_DEPLOY" => Err(bad(format!(
-            "service {:?} uses the CODE_DEPLOY deployment controller, which ecstpl does not drive; nothing was registered. Deploy through CodeDeploy (for example aws-actions/amazon-ecs-deploy-task-definition with a codedeploy-appspec) with the revision `ecstpl render` prints, or move the service to the ECS controller: its BLUE_GREEN, LINEAR and CANARY strategies are what ecstpl follows",
+        "CODE_DEPLOY" => Err(refused(format!(
+            "service {:?} uses the CODE_DEPLOY deployment controller, which ecstpl does not drive; nothing was registered. Deploy through CodeDeploy (for example aws-actions/amazon-ecs-deploy-task-definition with a codedeploy-appspec) with the revision ecstpl renders, or move the service to the ECS controller: its BLUE_GREEN, LINEAR and CANARY strategies are what ecstpl follows",
             service.name
         ))),
-        other => Err(bad(format!(
-            "service {:?} uses the {other} deployment controller: its tasks are placed by your own controller through task sets, which ecstpl does not drive; nothing was registered. Give that controller the revision `ecstpl render` prints",
+        other => Err(refused(format!(
+            "service {:?} uses the {other} deployment controller: its tasks are placed by your own controller through task sets, which ecstpl does not drive; nothing was registered. Give that controller the revision ecstpl renders",
             service.name
         ))),
     }
@@ -411,6 +494,8 @@ pub(crate) struct Started {
     pub(crate) registered: Revision,
     /// The service already ran this render: nothing was registered or updated.
     pub(crate) already_live: bool,
+    /// This rollout registered the revision (it did not reuse or share one).
+    pub(crate) registered_now: bool,
     /// The service deployment UpdateService started, where the endpoint says.
     pub(crate) deployment: Option<String>,
     /// When UpdateService was called (seconds since the epoch), to find the deployment.
@@ -424,7 +509,19 @@ pub(crate) async fn launch(
     rendered: Rendered,
     target: &Target,
     observer: &mut dyn Observer,
-) -> Result<Started, Failure> {
+) -> Result<Started, RolloutError> {
+    launch_with(ecs, rendered, target, observer, None).await
+}
+
+/// As [`launch`]; with `shared`, targets of one account and Region whose render is the same
+/// use one registration.
+pub(crate) async fn launch_with(
+    ecs: &Ecs,
+    rendered: Rendered,
+    target: &Target,
+    observer: &mut dyn Observer,
+    shared: Option<&fleet::Registrations>,
+) -> Result<Started, RolloutError> {
     refuse_other_controllers(&rendered.live.service)?;
     refuse_template_images(&rendered)?;
     for warning in &rendered.warnings {
@@ -442,11 +539,29 @@ pub(crate) async fn launch(
             rendered,
             registered,
             already_live: true,
+            registered_now: false,
             deployment: None,
             since: follow::epoch_now(),
         });
     }
-    let (registered, _) = register_or_reuse(ecs, &rendered, observer).await?;
+    let (registered, registered_now) = match shared {
+        Some(shared) => {
+            let (revision, mine) = shared
+                .get(ecs, &rendered.request, || {
+                    register_or_reuse(ecs, &rendered, &mut *observer)
+                })
+                .await?;
+            if !mine {
+                observer.line(&format!(
+                    "sharing {}: this render of template {} is registered once in this account and Region",
+                    revision.family_revision(),
+                    rendered.template.family_revision()
+                ));
+            }
+            (revision, mine)
+        }
+        None => register_or_reuse(ecs, &rendered, observer).await?,
+    };
     let since = follow::epoch_now();
     let deployment = point_service_at(ecs, &rendered.live.service, target, &registered).await?;
     let express = rendered.live.service.express;
@@ -466,6 +581,7 @@ pub(crate) async fn launch(
         rendered,
         registered,
         already_live: false,
+        registered_now,
         deployment,
         since,
     })
@@ -482,7 +598,7 @@ pub(crate) async fn point_service_at(
     service: &Service,
     target: &Target,
     revision: &Revision,
-) -> Result<Option<String>, Failure> {
+) -> Result<Option<String>, RolloutError> {
     if service.express {
         express::refuse_unservable(
             service,

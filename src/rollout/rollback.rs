@@ -4,7 +4,7 @@
 //! served). And what a rollback may not go to without being told twice.
 
 use crate::aws::{Ecs, Revision};
-use crate::rollout::{Failure, Live, Target};
+use crate::rollout::{Live, RolloutError, Target};
 
 /// The task definition ARN the service ran before its live revision, or None when ECS's
 /// records do not say (the service was created on it; or its deployments predate the service
@@ -13,7 +13,7 @@ pub(crate) async fn ran_before(
     ecs: &Ecs,
     target: &Target,
     live: &Live,
-) -> Result<Option<String>, Failure> {
+) -> Result<Option<String>, RolloutError> {
     match ecs
         .ran_before(&target.cluster, &target.service, live.revision.arn())
         .await

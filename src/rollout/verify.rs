@@ -5,7 +5,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::aws::{Check, Verifier};
-use crate::rollout::Failure;
+use crate::rollout::RolloutError;
 use crate::taskdef::{ReferenceKind, references};
 
 /// One reference and its answer.
@@ -52,7 +52,7 @@ pub fn failures(findings: &[Finding], strict: bool) -> Vec<&Finding> {
 pub(crate) async fn verify(
     verifier: &Verifier,
     definition: &Map<String, Json>,
-) -> Result<Vec<Finding>, Failure> {
+) -> Result<Vec<Finding>, RolloutError> {
     let mut findings = Vec::new();
     for reference in references(definition) {
         let check = match &reference.kind {

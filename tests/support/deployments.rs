@@ -168,6 +168,8 @@ pub struct Simulator {
     /// False: the endpoint predates the service deployment API (answers it as unknown).
     pub api_available: bool,
     pub scenario: Scenario,
+    /// Scenarios of single services, over `scenario`.
+    pub per_service: HashMap<String, Scenario>,
     pub task_outcome: TaskOutcome,
     services: HashMap<String, Service>,
     deployments: HashMap<String, Deployment>,
@@ -201,6 +203,7 @@ impl Simulator {
         Self {
             api_available: true,
             scenario,
+            per_service: HashMap::new(),
             task_outcome: TaskOutcome::Exit(0),
             services: HashMap::new(),
             deployments: HashMap::new(),
@@ -360,7 +363,11 @@ impl Simulator {
             started_at: None,
             finished_at: None,
             stopped_at: None,
-            scenario: self.scenario.clone(),
+            scenario: self
+                .per_service
+                .get(&name)
+                .unwrap_or(&self.scenario)
+                .clone(),
             observations: 0,
             circuit_breaker: if configuration["deploymentCircuitBreaker"]["enable"] == true {
                 "MONITORING"

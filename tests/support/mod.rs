@@ -460,6 +460,33 @@ pub fn aws_json_call(
     target: &str,
     body: &serde_json::Value,
 ) -> (u16, serde_json::Value) {
+    aws_json_call_in(endpoint, "us-east-1", service, target, body)
+}
+
+/// An ECS call signed for `region` (the emulator keeps each Region's resources apart).
+pub fn ecs_call_in(
+    endpoint: &str,
+    region: &str,
+    operation: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    aws_json_call_in(
+        endpoint,
+        region,
+        "ecs",
+        &format!("AmazonEC2ContainerServiceV20141113.{operation}"),
+        body,
+    )
+}
+
+/// [`aws_json_call`] signed for `region`.
+pub fn aws_json_call_in(
+    endpoint: &str,
+    region: &str,
+    service: &str,
+    target: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
     use std::io::Write;
     let address = endpoint
         .strip_prefix("http://")
@@ -472,7 +499,7 @@ pub fn aws_json_call(
         .expect("read timeout");
     write!(
         stream,
-        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
         payload.len()
     )
     .expect("send the request");
@@ -560,6 +587,57 @@ pub fn bootstrap_service(endpoint: &str, name: &str) -> String {
         endpoint,
         "CreateService",
         &serde_json::json!({"cluster": "prod", "serviceName": name, "desiredCount": 1, "taskDefinition": arn}),
+    );
+    assert_eq!(status, 200, "{body}");
+    arn
+}
+
+/// A service `name` in `cluster` of `region`, bootstrapped on the template family
+/// `template` (deploy family `family`), registered unless the Region has it; returns the
+/// template revision's ARN.
+pub fn bootstrap_service_in(
+    endpoint: &str,
+    region: &str,
+    cluster: &str,
+    name: &str,
+    template: &str,
+    family: &str,
+) -> String {
+    let _ = ecs_call_in(
+        endpoint,
+        region,
+        "CreateCluster",
+        &serde_json::json!({"clusterName": cluster}),
+    );
+    let (_, existing) = ecs_call_in(
+        endpoint,
+        region,
+        "DescribeTaskDefinition",
+        &serde_json::json!({"taskDefinition": template}),
+    );
+    let arn = match existing["taskDefinition"]["taskDefinitionArn"].as_str() {
+        Some(arn) => arn.to_string(),
+        None => {
+            let (status, body) = ecs_call_in(
+                endpoint,
+                region,
+                "RegisterTaskDefinition",
+                &serde_json::json!({"family": template, "memory": "512",
+                    "containerDefinitions": [{"name": "app", "image": "placeholder"}],
+                    "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": family}]}),
+            );
+            assert_eq!(status, 200, "{body}");
+            body["taskDefinition"]["taskDefinitionArn"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    let (status, body) = ecs_call_in(
+        endpoint,
+        region,
+        "CreateService",
+        &serde_json::json!({"cluster": cluster, "serviceName": name, "desiredCount": 1, "taskDefinition": arn}),
     );
     assert_eq!(status, 200, "{body}");
     arn

@@ -114,9 +114,22 @@ impl Rollout {
     }
 }
 
+/// A request the proxy forwarded (or the simulator answered), with the Region it was signed
+/// for.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub operation: String,
+    pub region: String,
+    pub body: serde_json::Value,
+}
+
 #[derive(Default)]
 struct State {
     calls: Vec<String>,
+    /// The Region each call of `calls` was signed for.
+    regions: Vec<String>,
+    /// The requests that reached the emulator or the simulator, in order.
+    requests: Vec<Recorded>,
     /// When each call of `calls` arrived.
     call_times: Vec<std::time::Instant>,
     /// The access key ID each request was signed with (from its SigV4 Authorization header).
@@ -166,7 +179,8 @@ impl State {
                 .last()
                 .map(String::as_str)
                 .unwrap_or_default();
-            if !throttle.admit(operation, key) {
+            let region = self.regions.last().map(String::as_str).unwrap_or_default();
+            if !throttle.admit(operation, key, region) {
                 return Action::Respond(
                     StatusCode::BAD_REQUEST,
                     r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
@@ -367,6 +381,29 @@ impl RecordingProxy {
         self.state.lock().expect("proxy state").calls.clone()
     }
 
+    /// Every ECS operation received that was signed for `region`, in order.
+    pub fn calls_in(&self, region: &str) -> Vec<String> {
+        let state = self.state.lock().expect("proxy state");
+        state
+            .calls
+            .iter()
+            .zip(&state.regions)
+            .filter(|(_, r)| r.as_str() == region)
+            .map(|(op, _)| op.clone())
+            .collect()
+    }
+
+    /// The requests of `operation` that reached the emulator or the simulator, in order.
+    pub fn requests(&self, operation: &str) -> Vec<Recorded> {
+        let state = self.state.lock().expect("proxy state");
+        state
+            .requests
+            .iter()
+            .filter(|r| r.operation == operation)
+            .cloned()
+            .collect()
+    }
+
     /// The access key ID of every request received, in order.
     pub fn access_keys(&self) -> Vec<String> {
         self.state.lock().expect("proxy state").access_keys.clone()
@@ -402,6 +439,8 @@ impl RecordingProxy {
         let mut state = self.state.lock().expect("proxy state");
         state.calls.clear();
         state.call_times.clear();
+        state.regions.clear();
+        state.requests.clear();
     }
 
     pub fn inject(&self, fault: Fault) {
@@ -425,6 +464,16 @@ impl RecordingProxy {
             Some(simulator) => simulator.scenario = scenario,
             None => state.deployments = Some(Simulator::new(scenario)),
         }
+    }
+
+    /// Deployments of `service` started from now on end as `scenario` says (others as the
+    /// scenario for every service says).
+    pub fn deployment_scenario_for(&self, service: &str, scenario: Scenario) {
+        let mut state = self.state.lock().expect("proxy state");
+        let simulator = state
+            .deployments
+            .get_or_insert_with(|| Simulator::new(Scenario::Succeed { steps: 1 }));
+        simulator.per_service.insert(service.to_string(), scenario);
     }
 
     /// The endpoint predates the service deployment API: it answers ListServiceDeployments
@@ -548,17 +597,26 @@ async fn handle(
         .unwrap_or("(none)")
         .to_string();
     // SigV4: "AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...".
-    let access_key = request
+    let scope: Vec<String> = request
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split("Credential=").nth(1))
-        .and_then(|v| v.split('/').next())
-        .unwrap_or_default()
-        .to_string();
+        .map(|v| {
+            v.split(',')
+                .next()
+                .unwrap_or_default()
+                .split('/')
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let access_key = scope.first().cloned().unwrap_or_default();
+    let region = scope.get(2).cloned().unwrap_or_default();
     let action = {
         let mut state = state.lock().map_err(|_| "proxy state poisoned")?;
         state.calls.push(operation.clone());
+        state.regions.push(region.clone());
         state.call_times.push(std::time::Instant::now());
         state.access_keys.push(access_key);
         state.action_for(&operation)
@@ -603,6 +661,15 @@ async fn handle(
             }
             let request_json: serde_json::Value =
                 serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+            state
+                .lock()
+                .map_err(|_| "proxy state poisoned")?
+                .requests
+                .push(Recorded {
+                    operation: operation.clone(),
+                    region: region.clone(),
+                    body: request_json.clone(),
+                });
             // ECS checks the task definition an Express service is given: describe it first.
             let checked = match Express::task_definition_to_check(&operation, &request_json) {
                 Some(arn) => describe_upstream(&client, &upstream, &arn).await?,

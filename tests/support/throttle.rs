@@ -80,10 +80,11 @@ struct Bucket {
     at: Instant,
 }
 
-/// The account's buckets, full when created.
+/// The account's buckets, one set per Region (ECS's limits are per account and Region), each
+/// full when the Region's first call comes.
 pub struct EcsThrottle {
     scale: f64,
-    buckets: BTreeMap<&'static str, Bucket>,
+    buckets: BTreeMap<(String, &'static str), Bucket>,
     /// Throttled answers per action.
     pub throttled: BTreeMap<String, u32>,
     /// Throttled answers per access key (one per process when each process signs with its
@@ -91,47 +92,43 @@ pub struct EcsThrottle {
     pub throttled_by_key: BTreeMap<String, u32>,
     /// Calls let through per category.
     pub accepted: BTreeMap<&'static str, u32>,
+    /// Calls let through per Region and category.
+    pub accepted_in: BTreeMap<(String, &'static str), u32>,
     started: Instant,
 }
 
 impl EcsThrottle {
     pub fn new(scale: f64) -> EcsThrottle {
-        let now = Instant::now();
         EcsThrottle {
             scale,
-            buckets: PUBLISHED
-                .iter()
-                .map(|(category, _, burst, refill)| {
-                    (
-                        *category,
-                        Bucket {
-                            burst: f64::from(*burst),
-                            refill: refill * scale,
-                            tokens: f64::from(*burst),
-                            at: now,
-                        },
-                    )
-                })
-                .collect(),
+            buckets: BTreeMap::new(),
             throttled: BTreeMap::new(),
             throttled_by_key: BTreeMap::new(),
             accepted: BTreeMap::new(),
-            started: now,
+            accepted_in: BTreeMap::new(),
+            started: Instant::now(),
         }
     }
 
     /// Whether ECS would answer this call now (a token taken), or throttle it (counted).
-    pub fn admit(&mut self, operation: &str, access_key: &str) -> bool {
-        let Some((category, ..)) = PUBLISHED
+    pub fn admit(&mut self, operation: &str, access_key: &str, region: &str) -> bool {
+        let Some((category, _, burst, refill)) = PUBLISHED
             .iter()
             .find(|(_, actions, ..)| actions.contains(&operation))
         else {
             return true;
         };
         let now = Instant::now();
-        let Some(bucket) = self.buckets.get_mut(category) else {
-            return true;
-        };
+        let scale = self.scale;
+        let bucket = self
+            .buckets
+            .entry((region.to_string(), *category))
+            .or_insert_with(|| Bucket {
+                burst: f64::from(*burst),
+                refill: refill * scale,
+                tokens: f64::from(*burst),
+                at: now,
+            });
         bucket.tokens = (bucket.tokens
             + now.duration_since(bucket.at).as_secs_f64() * bucket.refill)
             .min(bucket.burst);
@@ -139,6 +136,10 @@ impl EcsThrottle {
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             *self.accepted.entry(category).or_default() += 1;
+            *self
+                .accepted_in
+                .entry((region.to_string(), *category))
+                .or_default() += 1;
             true
         } else {
             *self.throttled.entry(operation.to_string()).or_default() += 1;
@@ -165,14 +166,15 @@ impl EcsThrottle {
             .collect()
     }
 
-    /// The least time the accepted calls need under these buckets: for each category,
-    /// (accepted − burst) / refill; the largest of them.
+    /// The least time the accepted calls need under these buckets: for each Region and
+    /// category, (accepted − burst) / refill; the largest of them (Regions have their own
+    /// buckets, so their waits overlap).
     pub fn floor_seconds(&self) -> f64 {
-        PUBLISHED
+        self.accepted_in
             .iter()
-            .map(|(category, _, burst, refill)| {
-                let accepted = f64::from(self.accepted.get(category).copied().unwrap_or(0));
-                ((accepted - f64::from(*burst)) / (refill * self.scale)).max(0.0)
+            .filter_map(|((_, category), accepted)| {
+                let (_, _, burst, refill) = PUBLISHED.iter().find(|(c, ..)| c == category)?;
+                Some(((f64::from(*accepted) - f64::from(*burst)) / (refill * self.scale)).max(0.0))
             })
             .fold(0.0, f64::max)
     }

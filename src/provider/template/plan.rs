@@ -176,10 +176,10 @@ pub(crate) async fn verify_references(
     };
     let findings = match crate::rollout::verify::verify(verifier, &definition).await {
         Ok(findings) => findings,
-        Err(crate::rollout::Failure(_, message)) => {
+        Err(failure) => {
             response.diagnostics.warning(
                 "Run-time references not checked",
-                format!("verify_references could not ask AWS: {message}"),
+                format!("verify_references could not ask AWS: {failure}"),
             );
             return;
         }
