@@ -6,7 +6,8 @@
 # GITHUB_STEP_SUMMARY is set. Exits with ecstpl's exit code (2 for a bad input).
 #
 #   INPUT_INSTALL_ONLY                  true: deploy nothing (the install step was all)
-#   INPUT_CLUSTER, INPUT_SERVICE        required
+#   INPUT_CLUSTER, INPUT_SERVICE        required, unless INPUT_FLEET
+#   INPUT_FLEET                         --fleet (a fleet file): every service it names, in waves
 #   INPUT_IMAGE                         lines of CONTAINER=IMAGE, each one --image
 #   INPUT_TEMPLATE, INPUT_FAMILY        --template, --family
 #   INPUT_OVERLAY                       --overlay (a file)
@@ -35,9 +36,17 @@ esac
 
 cluster="$(trim "${INPUT_CLUSTER:-}")"
 service="$(trim "${INPUT_SERVICE:-}")"
-[ -n "$cluster" ] || invalid cluster "required (the cluster name or ARN)"
-[ -n "$service" ] || invalid service "required (the service name or ARN)"
-args=(deploy --cluster "$cluster" --service "$service" --output json)
+fleet="$(trim "${INPUT_FLEET:-}")"
+if [ -n "$fleet" ]; then
+  [ -z "$cluster" ] || invalid cluster "not with fleet: the fleet file names the services"
+  [ -z "$service" ] || invalid service "not with fleet: the fleet file names the services"
+  [ -f "$fleet" ] || invalid fleet "no such file: $fleet"
+  args=(deploy --fleet "$fleet" --output json)
+else
+  [ -n "$cluster" ] || invalid cluster "required (the cluster name or ARN), unless fleet is given"
+  [ -n "$service" ] || invalid service "required (the service name or ARN), unless fleet is given"
+  args=(deploy --cluster "$cluster" --service "$service" --output json)
+fi
 
 number=0
 while IFS= read -r line || [ -n "$line" ]; do
@@ -59,6 +68,9 @@ family="$(trim "${INPUT_FAMILY:-}")"
 [ -z "$family" ] || args+=(--family "$family")
 
 verify="$(trim "${INPUT_VERIFY:-}" | tr '[:upper:]' '[:lower:]')"
+if [ -n "$fleet" ] && [ -n "$verify" ] && [ "$verify" != false ]; then
+  invalid verify "not with fleet: run ecstpl verify for a service of each account and Region first"
+fi
 case "$verify" in
   "" | false) ;;
   true) args+=(--verify) ;;
@@ -106,7 +118,9 @@ fi
 
 prune="$(trim "${INPUT_PRUNE_KEEP:-}")"
 if [ -n "$prune" ]; then
-  if [ "$stability" = false ]; then
+  if [ -n "$fleet" ]; then
+    invalid prune-keep "not with fleet: prune each service's family with its own deploy"
+  elif [ "$stability" = false ]; then
     invalid prune-keep "pruning runs after the deployment ends SUCCESSFUL, so it needs the wait (wait-for-service-stability is false)"
   elif [[ "$prune" =~ ^[0-9]+$ ]]; then args+=(--prune-keep "$((10#$prune))"); else
     invalid prune-keep "expected a number of revisions, got '$prune'"
@@ -127,8 +141,13 @@ cat "$result"
 
 # ecstpl prints its result as one JSON line; the ARNs in it hold no quotes or escapes.
 field() { sed -n 's/.*"'"$1"'":"\([^"]*\)".*/\1/p' "$result" | head -n 1; }
-task_definition_arn="$(field task_definition_arn)"
-service_deployment_arn="$(field service_deployment_arn)"
+task_definition_arn=""
+service_deployment_arn=""
+# A fleet has one of each per target: they are in the JSON result, not in the outputs.
+if [ -z "$fleet" ]; then
+  task_definition_arn="$(field task_definition_arn)"
+  service_deployment_arn="$(field service_deployment_arn)"
+fi
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   {
     echo "task-definition-arn=$task_definition_arn"

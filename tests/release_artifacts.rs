@@ -506,6 +506,62 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 #[test]
+fn the_fleet_input_deploys_every_service_of_a_fleet_file() {
+    let (_moto, proxy) = emulated_service();
+    let endpoint = proxy.endpoint();
+    let (status, body) = ecs_call(
+        &endpoint,
+        "CreateService",
+        &json!({"cluster": "prod", "serviceName": "web-2", "desiredCount": 1, "taskDefinition": "web-template:1"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let runner = tempfile::tempdir().unwrap();
+    let fleet = runner.path().join("fleet.toml");
+    std::fs::write(
+        &fleet,
+        "[defaults]\npoll_interval = \"200ms\"\n\n[[wave]]\nname = \"first\"\n[[wave.target]]\ncluster = \"prod\"\nservice = \"web\"\n\n[[wave]]\nname = \"then\"\n[[wave.target]]\ncluster = \"prod\"\nservice = \"web-2\"\n",
+    )
+    .unwrap();
+    let fleet = fleet.display().to_string();
+    let (output, outputs, summary) = deploy_action(
+        &endpoint,
+        &[("fleet", &fleet), ("image", "app=repo/app:v1")],
+        runner.path(),
+    );
+    assert_eq!(output.code, 0, "{}", output.combined());
+    let result: Json = serde_json::from_str(output.stdout.trim()).unwrap();
+    let results: Vec<&str> = result["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(results, ["deployed", "deployed"], "{result}");
+    // One row a service in the step summary; the single-service outputs stay empty.
+    assert!(
+        summary.contains("| us-east-1/prod/web | first |")
+            && summary.contains("| us-east-1/prod/web-2 | then |"),
+        "{summary}"
+    );
+    assert_eq!(output_value(&outputs, "task-definition-arn"), Some(""));
+    // A fleet names its services: cluster next to it, or prune-keep, is refused.
+    proxy.clear();
+    let (refused, _, _) = deploy_action(
+        &endpoint,
+        &[("fleet", &fleet), ("cluster", "prod"), ("prune-keep", "2")],
+        runner.path(),
+    );
+    assert_eq!(refused.code, 2, "{}", refused.combined());
+    assert!(
+        refused.stderr.contains("input cluster: not with fleet")
+            && refused.stderr.contains("input prune-keep: not with fleet"),
+        "{}",
+        refused.stderr
+    );
+    assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
+}
+
+#[test]
 fn deploy_maps_the_inputs_to_ecstpl_deploy_writes_the_outputs_and_refuses_bad_inputs() {
     let (_moto, proxy) = emulated_service();
     let endpoint = proxy.endpoint();
