@@ -5,7 +5,9 @@
 //! (`--output json`) and the table in `$GITHUB_STEP_SUMMARY`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
@@ -118,24 +120,112 @@ pub(crate) fn rate_budget(file: &FleetFile, flags: &WaitArgs) -> Duration {
         .max(aws::DEFAULT_OPERATION_DEADLINE)
 }
 
-/// The CLI's observer of one target: its lines on stderr, prefixed with the target.
+/// Where a fleet's events go on stderr: on a terminal, a table with a row per target that
+/// started, each showing its latest state, kept below the lines that stay; otherwise plain
+/// lines, each prefixed with its target.
+struct Board {
+    tty: bool,
+    rows: Vec<(String, String)>,
+    /// Rows of the table on screen now.
+    drawn: usize,
+}
+
+/// The width rows are cut to when the terminal does not say.
+const ROW_WIDTH: usize = 80;
+
+impl Board {
+    fn new() -> Board {
+        Board {
+            tty: std::io::stderr().is_terminal(),
+            rows: Vec::new(),
+            drawn: 0,
+        }
+    }
+
+    /// A line that stays (printed above the table on a terminal).
+    fn line(&mut self, text: &str) {
+        if self.tty {
+            self.erase();
+            err(text);
+            self.draw();
+        } else {
+            err(text);
+        }
+    }
+
+    /// The target's latest state; on a terminal, only its row changes. `plain`: said as a
+    /// line where there is no table.
+    fn state(&mut self, label: &str, state: &str, plain: bool) {
+        match self.rows.iter_mut().find(|(l, _)| l == label) {
+            Some(row) if row.1 == state => return,
+            Some(row) => row.1 = state.to_string(),
+            None => self.rows.push((label.to_string(), state.to_string())),
+        }
+        if self.tty {
+            self.erase();
+            self.draw();
+        } else if plain {
+            err(format!("[{label}] {state}"));
+        }
+    }
+
+    fn erase(&mut self) {
+        if self.drawn > 0 {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\x1b[{}A\x1b[J", self.drawn);
+            let _ = stderr.flush();
+        }
+        self.drawn = 0;
+    }
+
+    fn draw(&mut self) {
+        let width = self
+            .rows
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        // A row longer than the screen would wrap, and the table could not be redrawn in place.
+        let columns = terminal_size::terminal_size_of(std::io::stderr())
+            .map_or(ROW_WIDTH, |(columns, _)| usize::from(columns.0));
+        let mut stderr = std::io::stderr().lock();
+        for (label, state) in &self.rows {
+            let row: String = format!("{label:<width$}  {state}")
+                .chars()
+                .take(columns.saturating_sub(1).max(1))
+                .collect();
+            let _ = writeln!(stderr, "{row}");
+        }
+        let _ = stderr.flush();
+        self.drawn = self.rows.len();
+    }
+}
+
+/// The CLI's observer of one target.
 struct TargetLines {
     label: String,
-    last: String,
+    board: Arc<Mutex<Board>>,
+}
+
+impl TargetLines {
+    fn board(&self) -> std::sync::MutexGuard<'_, Board> {
+        self.board.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl Observer for TargetLines {
     fn line(&mut self, line: &str) {
-        err(format!("[{}] {line}", self.label));
+        let text = format!("[{}] {line}", self.label);
+        let mut board = self.board();
+        board.line(&text);
+        board.state(&self.label, line, false);
     }
     fn progress(&mut self, line: &str) {
-        if line != self.last {
-            err(format!("[{}] {line}", self.label));
-            self.last = line.to_string();
-        }
+        self.board().state(&self.label, line, true);
     }
     fn warning(&mut self, line: &str) {
-        err(format!("[{}] ecstpl: warning: {line}", self.label));
+        let text = format!("[{}] ecstpl: warning: {line}", self.label);
+        self.board().line(&text);
     }
     fn registered(&mut self, revision: &aws::Revision) {
         report::registered(
@@ -164,6 +254,7 @@ impl Observer for TargetLines {
 /// The CLI's observers of a fleet: a wave's lines name where the file has it.
 struct Lines {
     waves: HashMap<String, String>,
+    board: Arc<Mutex<Board>>,
 }
 
 impl Lines {
@@ -179,6 +270,7 @@ impl Lines {
                     )
                 })
                 .collect(),
+            board: Arc::new(Mutex::new(Board::new())),
         }
     }
 }
@@ -187,14 +279,18 @@ impl fleet::Observers for Lines {
     fn observer(&self, label: &str) -> Box<dyn Observer> {
         Box::new(TargetLines {
             label: label.to_string(),
-            last: String::new(),
+            board: Arc::clone(&self.board),
         })
     }
     fn wave(&self, name: &str, line: &str) {
-        match self.waves.get(name) {
-            Some(place) => err(format!("== {line} ({place})")),
-            None => err(format!("== {line}")),
-        }
+        let text = match self.waves.get(name) {
+            Some(place) => format!("== {line} ({place})"),
+            None => format!("== {line}"),
+        };
+        self.board
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .line(&text);
     }
 }
 
