@@ -259,6 +259,15 @@ struct Lines {
 
 impl Lines {
     fn of(file: &FleetFile) -> Lines {
+        let board = Arc::new(Mutex::new(Board::new()));
+        let for_logs = Arc::clone(&board);
+        // Log lines (failed attempts, waits for ECS's rate) go above the table.
+        report::set_log_sink(Some(Box::new(move |line| {
+            for_logs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .line(line);
+        })));
         Lines {
             waves: file
                 .waves
@@ -270,8 +279,14 @@ impl Lines {
                     )
                 })
                 .collect(),
-            board: Arc::new(Mutex::new(Board::new())),
+            board,
         }
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        report::set_log_sink(None);
     }
 }
 

@@ -4,7 +4,6 @@
 //! and callers never pass a request, a credential or a secret value.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -46,7 +45,7 @@ impl<S: Subscriber> Layer<S> for PlainLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let line = format_event(event);
         // A log line that cannot be written is dropped: logging must never fail a deploy.
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        crate::cli::report::log_line(&line);
     }
 }
 

@@ -197,6 +197,29 @@ pub(crate) fn out_text(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// Where log lines go while a live display owns the bottom of the terminal (a fleet's
+/// table): it prints them above itself.
+type LogSink = Box<dyn Fn(&str) + Send>;
+static LOG_SINK: std::sync::Mutex<Option<LogSink>> = std::sync::Mutex::new(None);
+
+/// Log lines go to `sink` from now on (None: straight to stderr again).
+pub(crate) fn set_log_sink(sink: Option<LogSink>) {
+    if let Ok(mut current) = LOG_SINK.lock() {
+        *current = sink;
+    }
+}
+
+/// A log line on stderr (above a live display, if one is on).
+pub(crate) fn log_line(line: &str) {
+    if let Ok(sink) = LOG_SINK.lock()
+        && let Some(sink) = sink.as_ref()
+    {
+        sink(line);
+        return;
+    }
+    err(line);
+}
+
 /// A line on stderr; see [`out`].
 pub(crate) fn err(line: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");

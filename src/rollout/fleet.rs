@@ -526,6 +526,9 @@ async fn run_target(
                 Report {
                     revision: report.revision,
                     previous: report.previous,
+                    template: report.template,
+                    registered: report.registered,
+                    deployment: report.deployment,
                     ..Report::failed(target, wave, failure, since)
                 },
                 None,
