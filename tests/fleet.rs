@@ -76,6 +76,7 @@ impl Fleet {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("fleet.toml"), FLEET).expect("write the fleet file");
         proxy.clear();
+        proxy.clear_access_keys();
         Fleet {
             _moto: moto,
             proxy,
@@ -509,4 +510,94 @@ fn status_and_diff_cover_every_target_of_the_fleet() {
     // is refused without --force, so the first deploy has nothing to go back to).
     let rollback = fleet.ecstpl(&["rollback", "--fleet", &file, "--output", "json"]);
     assert_eq!(rollback.code, 2, "{}", rollback.combined());
+}
+
+#[test]
+fn each_target_calls_with_its_own_profile_or_assumed_role() {
+    let fleet = Fleet::start();
+    let credentials = fleet.dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[eu-deploy]\naws_access_key_id = eu-deploy-key\naws_secret_access_key = eu-deploy-secret\n",
+    )
+    .expect("write credentials");
+    let file = fleet.dir.path().join("accounts.toml");
+    std::fs::write(
+        &file,
+        r#"
+[defaults]
+template      = "web-template"
+poll_interval = "200ms"
+
+[[wave]]
+[[wave.target]]
+region  = "eu-west-1"
+cluster = "prod"
+service = "web-eu"
+profile = "eu-deploy"
+[[wave.target]]
+region   = "us-east-1"
+cluster  = "prod"
+service  = "web-us1"
+role_arn = "arn:aws:iam::123456789012:role/deploy"
+"#,
+    )
+    .expect("write the fleet file");
+    let file = file.display().to_string();
+    let output = support::ecstpl_command(
+        &fleet.endpoint(),
+        &[
+            "deploy",
+            "--fleet",
+            &file,
+            "--image",
+            "app=repo/app:v2",
+            "--output",
+            "json",
+        ],
+    )
+    .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+    .env("AWS_CONFIG_FILE", fleet.dir.path().join("no-config"))
+    .output()
+    .expect("run ecstpl");
+    let output = CmdOutput {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_eq!(output.code, 0, "{}", output.combined());
+    // Who signed each Region's ECS calls: the profile's key in eu-west-1; in us-east-1 the
+    // key STS gave for the role (assumed with the command's own credentials), never those.
+    let keys = fleet.proxy.access_keys();
+    let calls = fleet.proxy.calls();
+    let eu: Vec<String> = fleet.proxy.calls_in(EU);
+    assert!(!eu.is_empty());
+    let signed_by = |region: &str| -> std::collections::BTreeSet<String> {
+        let regions = fleet.proxy.regions();
+        calls
+            .iter()
+            .zip(&keys)
+            .zip(&regions)
+            .filter(|((op, _), r)| r.as_str() == region && !op.starts_with('('))
+            .map(|((_, key), _)| key.clone())
+            .collect()
+    };
+    assert_eq!(
+        signed_by(EU),
+        ["eu-deploy-key".to_string()].into_iter().collect(),
+        "{calls:?}"
+    );
+    let us = signed_by(US);
+    assert_eq!(us.len(), 1, "{us:?}");
+    assert!(
+        !us.contains("testing") && !us.contains("eu-deploy-key"),
+        "us-east-1 was not called with the assumed role's credentials: {us:?}"
+    );
+    assert!(
+        json_of(&output)["targets"][1]["target"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("@123456789012")),
+        "{}",
+        output.stdout
+    );
 }

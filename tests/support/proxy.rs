@@ -381,6 +381,11 @@ impl RecordingProxy {
         self.state.lock().expect("proxy state").calls.clone()
     }
 
+    /// The Region each request received was signed for, in order (as [`Self::calls`]).
+    pub fn regions(&self) -> Vec<String> {
+        self.state.lock().expect("proxy state").regions.clone()
+    }
+
     /// Every ECS operation received that was signed for `region`, in order.
     pub fn calls_in(&self, region: &str) -> Vec<String> {
         let state = self.state.lock().expect("proxy state");
