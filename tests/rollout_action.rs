@@ -313,10 +313,20 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
         text.contains("paused at POST_TEST_TRAFFIC_SHIFT"),
         "the action reports the pause: {text}"
     );
+    // How to continue, in ECS's API (a Terraform user may have no ecstpl CLI), with the
+    // deployment and the hook.
+    let named = |flag: &str| {
+        text.split_whitespace()
+            .skip_while(|word| *word != flag)
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("the action names no {flag}: {text}"))
+    };
     assert!(
-        text.contains("ecstpl continue --cluster prod --service web"),
+        text.contains("aws ecs continue-service-deployment"),
         "and how to continue: {text}"
     );
+    let (deployment, hook) = (named("--service-deployment-arn"), named("--hook-id"));
     assert_eq!(
         live(&endpoint),
         ("web:2".into(), "repo:v1".into(), "b".into()),
@@ -324,26 +334,25 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
     );
 
     // The way the action names works: the deployment completes.
-    let continued = ecstpl(
+    let (status, body) = ecs_call(
         &endpoint,
-        &[
-            "continue",
-            "--cluster",
-            "prod",
-            "--service",
-            "web",
-            "--poll-interval",
-            "50ms",
-            "--timeout",
-            "60s",
-        ],
+        "ContinueServiceDeployment",
+        &json!({"serviceDeploymentArn": deployment, "hookId": hook, "action": "CONTINUE"}),
     );
-    assert_eq!(continued.code, 0, "{}", continued.combined());
-    assert!(
-        continued.stdout.contains("deployment SUCCESSFUL"),
-        "{}",
-        continued.combined()
-    );
+    assert_eq!(status, 200, "{body}");
+    let ended = (0..50).find_map(|_| {
+        let (_, described) = ecs_call(
+            &endpoint,
+            "DescribeServiceDeployments",
+            &json!({"serviceDeploymentArns": [deployment]}),
+        );
+        let status = described["serviceDeployments"][0]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        (status != "IN_PROGRESS" && status != "PENDING").then_some(status)
+    });
+    assert_eq!(ended.as_deref(), Some("SUCCESSFUL"));
 
     // The default waits for the deployment to end: at a pause nobody continues, the timeout
     // fails the action, saying why and what to do.
@@ -365,7 +374,7 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
     assert!(text.contains("Rollout failed"), "{text}");
     assert!(text.contains("paused"), "{text}");
     assert!(
-        text.contains("ecstpl continue --cluster prod --service web"),
+        text.contains("aws ecs continue-service-deployment"),
         "{text}"
     );
     assert!(text.contains("wait_until = \"paused\""), "{text}");

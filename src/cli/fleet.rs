@@ -243,7 +243,7 @@ impl Observer for TargetLines {
             ),
         );
     }
-    fn resume_hint(&self, target: &Target) -> Option<String> {
+    fn resume_hint(&self, target: &Target, _deployment: &str, _hook: &str) -> Option<String> {
         Some(format!(
             "continue with `ecstpl continue --cluster {} --service {}` (add --rollback to roll back)",
             target.cluster, target.service

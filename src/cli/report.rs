@@ -334,7 +334,12 @@ impl crate::rollout::Observer for Progress {
             ),
         );
     }
-    fn resume_hint(&self, target: &crate::rollout::Target) -> Option<String> {
+    fn resume_hint(
+        &self,
+        target: &crate::rollout::Target,
+        _deployment: &str,
+        _hook: &str,
+    ) -> Option<String> {
         Some(format!(
             "continue with `ecstpl continue --cluster {} --service {}` (add --rollback to roll back)",
             target.cluster, target.service

@@ -156,16 +156,17 @@ struct Streamed {
 }
 
 /// How to continue (or roll back) a deployment paused at a PAUSE lifecycle hook.
-fn resume_hint(target: &Target) -> String {
+/// How to move a paused deployment on, in the words of ECS's API (what a Terraform user has
+/// at hand), with the deployment and the hook.
+fn resume_hint(deployment: &str, hook: &str) -> String {
     format!(
-        "continue it with `ecstpl continue --cluster {} --service {}` (add `--rollback` to roll it back), or ECS's ContinueServiceDeployment with the hook's action",
-        target.cluster, target.service
+        "answer its lifecycle hook with ECS's ContinueServiceDeployment, action CONTINUE (or ROLLBACK): aws ecs continue-service-deployment --service-deployment-arn {deployment} --hook-id {hook} --action CONTINUE"
     )
 }
 
 impl Observer for Streamed {
-    fn resume_hint(&self, target: &Target) -> Option<String> {
-        Some(resume_hint(target))
+    fn resume_hint(&self, _target: &Target, deployment: &str, hook: &str) -> Option<String> {
+        Some(resume_hint(deployment, hook))
     }
 
     fn line(&mut self, line: &str) {
@@ -265,14 +266,15 @@ impl RolloutAction {
         let paused = followed
             .pause
             .as_ref()
-            .filter(|_| matches!(followed.verdict, Verdict::Success | Verdict::TimedOut));
+            .filter(|_| matches!(followed.verdict, Verdict::Success | Verdict::TimedOut))
+            .map(|hook| {
+                let deployment = followed.deployment.as_ref().map(|d| d.arn.as_str());
+                resume_hint(deployment.unwrap_or_default(), &hook.id)
+            });
         match followed.verdict {
             Verdict::Success => {
                 let next = match paused {
-                    Some(_) => format!(
-                        "; the deployment is paused until someone acts: {}",
-                        resume_hint(&target)
-                    ),
+                    Some(hint) => format!("; the deployment is paused until someone acts: {hint}"),
                     None => String::new(),
                 };
                 observer.line(&format!(
@@ -284,9 +286,8 @@ impl RolloutAction {
             }
             _ => {
                 let next = match paused {
-                    Some(_) => format!(
-                        ". The deployment is paused at a lifecycle hook: {}. To have the action succeed at a pause, set wait_until = \"paused\".",
-                        resume_hint(&target)
+                    Some(hint) => format!(
+                        ". The deployment is paused at a lifecycle hook: {hint}. To have the action succeed at a pause, set wait_until = \"paused\"."
                     ),
                     None => String::new(),
                 };

@@ -382,7 +382,7 @@ pub(crate) async fn follow(
             }
             if announced_pause.as_deref() != Some(hook.id.as_str()) {
                 let hint = observer
-                    .resume_hint(target)
+                    .resume_hint(target, &deployment.arn, &hook.id)
                     .map(|hint| format!("; {hint}"))
                     .unwrap_or_default();
                 observer.line(&format!(

@@ -204,9 +204,9 @@ pub trait Observer: Send {
     fn registered(&mut self, _revision: &Revision) {}
     /// The service now runs (or deploys) `revision`.
     fn service_updated(&mut self, _service: &str, _revision: &Revision) {}
-    /// How a person continues (or rolls back) a deployment of `target` paused at a lifecycle
-    /// hook, in the front end's own words; shown with the pause.
-    fn resume_hint(&self, _target: &Target) -> Option<String> {
+    /// How a person continues (or rolls back) `deployment` of `target`, paused at lifecycle
+    /// hook `hook`, in the front end's own words; shown with the pause.
+    fn resume_hint(&self, _target: &Target, _deployment: &str, _hook: &str) -> Option<String> {
         None
     }
 }
