@@ -364,6 +364,32 @@ fn on_failure(flag: OnFailure) -> fleet::OnFailure {
     }
 }
 
+/// What one target renders: the command's input, with what the file sets for the target
+/// (its template, family and overlay) in its place.
+fn target_input(
+    spec: &TargetSpec,
+    input: &RenderInput,
+    overlays: &BTreeMap<std::path::PathBuf, Json>,
+) -> RenderInput {
+    let overlay = match &spec.overlay {
+        Some(path) => overlays
+            .get(path)
+            .map(|o| (format!("overlay {}", path.display()), o.clone())),
+        None => input.overlay.clone(),
+    };
+    RenderInput {
+        target: Target {
+            cluster: spec.cluster.clone(),
+            service: spec.service.clone(),
+        },
+        template: spec.template.clone().or_else(|| input.template.clone()),
+        family: spec.family.clone().or_else(|| input.family.clone()),
+        images: input.images.clone(),
+        overlay,
+        allow_template_images: input.allow_template_images,
+    }
+}
+
 /// Reads the overlays the file names (each once), before any call.
 fn overlays(file: &FleetFile) -> Result<BTreeMap<std::path::PathBuf, Json>, Failure> {
     let mut read = BTreeMap::new();
@@ -399,23 +425,7 @@ pub(crate) async fn deploy(base: &Settings, args: &DeployArgs, file: &FleetFile)
                     allow_template: args.allow_template_images,
                 });
             }
-            let overlay = match &spec.overlay {
-                Some(path) => overlays
-                    .get(path)
-                    .map(|o| (format!("overlay {}", path.display()), o.clone())),
-                None => input.overlay.clone(),
-            };
-            Ok(Action::Render(RenderInput {
-                target: Target {
-                    cluster: spec.cluster.clone(),
-                    service: spec.service.clone(),
-                },
-                template: spec.template.clone().or_else(|| input.template.clone()),
-                family: spec.family.clone().or_else(|| input.family.clone()),
-                images: input.images.clone(),
-                overlay,
-                allow_template_images: args.allow_template_images,
-            }))
+            Ok(Action::Render(target_input(spec, &input, &overlays)))
         })
         .await?;
         Ok::<_, Failure>(waves)
@@ -509,8 +519,9 @@ const HEADER: [&str; 6] = [
     "DURATION",
 ];
 
-fn text_table(rows: &[[String; 6]]) -> String {
-    let mut widths = HEADER.map(str::len);
+/// Rows under a header, each column as wide as its widest cell.
+fn text_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
@@ -526,7 +537,7 @@ fn text_table(rows: &[[String; 6]]) -> String {
             .trim_end()
             .to_string()
     };
-    let mut text = line(HEADER.to_vec());
+    let mut text = line(header.to_vec());
     for row in rows {
         text.push('\n');
         text.push_str(&line(row.iter().map(String::as_str).collect()));
@@ -571,7 +582,7 @@ fn finish(command: &str, reports: &[Report], output: Output) -> ExitCode {
             "targets": reports.iter().map(report_json).collect::<Vec<_>>(),
         })),
         Output::Text => {
-            out(text_table(&rows));
+            out(text_table(HEADER, &rows));
             if code == ExitCode::Success {
                 out(&message);
             }
@@ -708,26 +719,7 @@ pub(crate) async fn status(base: &Settings, args: &StatusArgs, file: &FleetFile)
                     ]
                 })
                 .collect();
-            let mut widths = header.map(str::len);
-            for row in &table {
-                for (width, cell) in widths.iter_mut().zip(row) {
-                    *width = (*width).max(cell.chars().count());
-                }
-            }
-            let line = |cells: Vec<&str>| {
-                cells
-                    .iter()
-                    .zip(widths)
-                    .map(|(cell, width)| format!("{cell:<width$}"))
-                    .collect::<Vec<_>>()
-                    .join("  ")
-                    .trim_end()
-                    .to_string()
-            };
-            out(line(header.to_vec()));
-            for row in &table {
-                out(line(row.iter().map(String::as_str).collect()));
-            }
+            out(text_table(header, &table));
         }
     }
     for (row, _) in &rows {
@@ -809,26 +801,10 @@ pub(crate) async fn diff(base: &Settings, args: &DiffArgs, file: &FleetFile) -> 
             let ecs = clients.client(spec).await.map_err(|problem| {
                 crate::cli::report::bad(format!("{}: {problem}", file.path.display()))
             })?;
-            let overlay = match &spec.overlay {
-                Some(path) => overlays
-                    .get(path)
-                    .map(|o| (format!("overlay {}", path.display()), o.clone())),
-                None => input.overlay.clone(),
-            };
             asks.push((
                 label(spec, base),
                 ecs,
-                RenderInput {
-                    target: Target {
-                        cluster: spec.cluster.clone(),
-                        service: spec.service.clone(),
-                    },
-                    template: spec.template.clone().or_else(|| input.template.clone()),
-                    family: spec.family.clone().or_else(|| input.family.clone()),
-                    images: input.images.clone(),
-                    overlay,
-                    allow_template_images: true,
-                },
+                target_input(spec, &input, &overlays),
             ));
         }
         Ok::<_, Failure>(asks)
