@@ -1,11 +1,9 @@
 //! The test harness itself: the emulator answers, the proxy records and injects faults, the
 //! ECS-like rewrite and the rollout simulation do what the other tests rely on.
 
-mod support;
-
+use crate::support::proxy::{Fault, RecordingProxy, Rollout};
+use crate::support::{Moto, ecs_client};
 use aws_sdk_ecs::types::{ContainerDefinition, PortMapping};
-use support::proxy::{Fault, RecordingProxy, Rollout};
-use support::{Moto, ecs_client};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn proxy_records_operations_and_injects_throttling() {

@@ -4,17 +4,16 @@
 //! SSL_CERT_FILE, throwaway GPG key) with the signature verified; a zip altered by one byte or
 //! a signature by another key makes `terraform init` fail.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use crate::support;
+use crate::support::{Moto, PROVIDER_BINARY, Terraform, Workspace, repo_root, terraform_binaries};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use support::{Moto, PROVIDER_BINARY, Terraform, Workspace, repo_root, terraform_binaries};
 
 const VERSION: &str = "0.1.0";
 

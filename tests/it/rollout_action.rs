@@ -6,11 +6,10 @@
 //! simulator (`support::deployments`, written
 //! from the ECS API reference); moto stores the task definitions.
 
-mod support;
-
+use crate::support;
+use crate::support::proxy::{RecordingProxy, Rollout, Scenario};
+use crate::support::{Moto, Workspace, ecs_call, ecstpl, terraform_1_15};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Rollout, Scenario};
-use support::{Moto, Workspace, ecs_call, ecstpl, terraform_1_15};
 
 /// The documented examples are what the test runs.
 fn example(path: &str) -> String {

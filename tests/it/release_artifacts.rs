@@ -6,15 +6,13 @@
 //! before anything is registered; action.yml, the example workflow, the README copy of it and
 //! the Dockerfile are checked against each other and the CLI.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::proxy::{RecordingProxy, Rollout};
+use crate::support::{CmdOutput, Moto, PROVIDER_BINARY, ecs_call, register_raw, repo_root};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Rollout};
-use support::{CmdOutput, Moto, PROVIDER_BINARY, ecs_call, register_raw, repo_root};
 
 const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 const VERSION: &str = env!("CARGO_PKG_VERSION");

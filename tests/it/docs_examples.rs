@@ -2,9 +2,8 @@
 //! `cargo run --example generate-docs`), and every example is formatted and valid for real
 //! Terraform.
 
-mod support;
-
-use support::{Moto, Workspace, repo_root, terraform_binaries};
+use crate::support;
+use crate::support::{Moto, Workspace, repo_root, terraform_binaries};
 
 #[test]
 fn docs_are_generated_from_the_current_schemas() {

@@ -3,14 +3,13 @@
 //! change, a hand edit. In every phase the data source's `arn` is what ECS says the service
 //! runs, the whole configuration plans clean, and the data source made no write call.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support;
+use crate::support::proxy::{RecordingProxy, Rollout};
+use crate::support::{Moto, Workspace, ecs_client, terraform_binaries};
 use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Tag};
 use serde_json::Value as Json;
-use support::proxy::{RecordingProxy, Rollout};
-use support::{Moto, Workspace, ecs_client, terraform_binaries};
 
 fn config(log_level: &str) -> String {
     format!(

@@ -3,16 +3,14 @@
 //! deploy, and a fleet of CI jobs throttled by ECS. Every step ends either in success or in a
 //! clear error, and nothing is left behind that state or the deploy history does not know.
 
-mod support;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::proxy::{Fault, Lost, RecordingProxy, Rollout, Scenario};
-use support::templates::PROVIDER_HEADER;
-use support::{Moto, Workspace, bootstrap_service, revisions, terraform_binaries};
+use crate::support::proxy::{Fault, Lost, RecordingProxy, Rollout, Scenario};
+use crate::support::templates::PROVIDER_HEADER;
+use crate::support::{Moto, Workspace, bootstrap_service, revisions, terraform_binaries};
 
-use support::{ecstpl, ecstpl_command};
+use crate::support::{ecstpl, ecstpl_command};
 
 fn template_config(name: &str, family: &str, level: &str) -> String {
     format!(

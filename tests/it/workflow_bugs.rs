@@ -4,11 +4,10 @@
 //! the output a pipeline reads (closed pipes, JSON for every error, pauses, `--exit-code`).
 //! The ECS side is the simulator in `support::deployments`, written from the ECS API reference.
 
-mod support;
-
+use crate::support;
+use crate::support::proxy::{RecordingProxy, Scenario};
+use crate::support::{CmdOutput, Moto, ecs_call, ecstpl, register_raw};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Scenario};
-use support::{CmdOutput, Moto, ecs_call, ecstpl, register_raw};
 
 const FAST: [&str; 4] = ["--poll-interval", "200ms", "--timeout", "60s"];
 

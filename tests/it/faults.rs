@@ -8,15 +8,13 @@
 //! CI runs a few seeds; `scripts/faults N` runs N and prints the summary
 //! (`ECSTPL_FAULT_RUNS`, `ECSTPL_FAULT_SEED` for the first seed, `ECSTPL_FAULT_RATE`).
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 
+use crate::support::proxy::{Fault, RecordingProxy, Rollout};
+use crate::support::templates::PROVIDER_HEADER;
+use crate::support::{CmdOutput, Moto, Workspace, ecs_call, terraform_binaries};
 use serde_json::{Value as Json, json};
-use support::proxy::{Fault, RecordingProxy, Rollout};
-use support::templates::PROVIDER_HEADER;
-use support::{CmdOutput, Moto, Workspace, ecs_call, terraform_binaries};
 
 const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 

@@ -5,17 +5,16 @@
 //! deployment controllers. The ECS side is the simulator in `support::deployments`, written
 //! from the ECS API reference.
 
-mod support;
-
 use std::process::{Child, Stdio};
 
+use crate::support;
+use crate::support::proxy::{RecordingProxy, Rollout, Scenario, TaskOutcome};
+use crate::support::{CmdOutput, Moto, ecs_call, register_raw};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Rollout, Scenario, TaskOutcome};
-use support::{CmdOutput, Moto, ecs_call, register_raw};
 
 const FAST: [&str; 4] = ["--poll-interval", "50ms", "--timeout", "60s"];
 
-use support::{ecstpl, ecstpl_command as command};
+use crate::support::{ecstpl, ecstpl_command as command};
 
 fn spawn(endpoint: &str, args: &[&str]) -> Child {
     command(endpoint, args)

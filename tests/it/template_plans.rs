@@ -3,11 +3,10 @@
 //! default_tags merge into tags_all with no diff; superseded revisions are deregistered only
 //! when they are ecstpl's own; import of every id form plans clean.
 
-mod support;
-
+use crate::support;
+use crate::support::{Moto, Terraform, Workspace, ecs_client, terraform_binaries};
 use aws_sdk_ecs::types::{ContainerDefinition, Tag, TaskDefinitionField};
 use serde_json::Value as Json;
-use support::{Moto, Terraform, Workspace, ecs_client, terraform_binaries};
 
 fn newest_terraform() -> Terraform {
     terraform_binaries().remove(0)
@@ -362,7 +361,7 @@ async fn import_block_plans_clean_on_terraform_with_config_driven_import() {
 /// state and `:1` stays ACTIVE; the next plan shows the pending clean-up, the next apply does
 /// it without registering anything, and the plan after it is clean.
 async fn superseded_cleanup_is_kept_and_retried(fault: support::proxy::Fault, warning: &str) {
-    use support::proxy::RecordingProxy;
+    use crate::support::proxy::RecordingProxy;
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     let ecs = ecs_client(&moto.endpoint()).await;
@@ -547,7 +546,7 @@ async fn task_definition_document_registers_plans_clean_and_updates_in_place() {
 
 #[test]
 fn throttled_registrations_are_retried_with_backoff() {
-    use support::proxy::{Fault, RecordingProxy};
+    use crate::support::proxy::{Fault, RecordingProxy};
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.inject(Fault::Throttle {

@@ -2,11 +2,10 @@
 //! Secrets Manager and CloudWatch Logs next to ECS: what a task needs at run time is checked
 //! before anything is registered, each finding naming its field path and the missing thing.
 
-mod support;
-
+use crate::support;
+use crate::support::proxy::{Fault, RecordingProxy, Scenario};
+use crate::support::{CmdOutput, Moto, aws_json_call, ecs_call, ecstpl, register_raw};
 use serde_json::{Value as Json, json};
-use support::proxy::{Fault, RecordingProxy, Scenario};
-use support::{CmdOutput, Moto, aws_json_call, ecs_call, ecstpl, register_raw};
 
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web";
 const SECRET_NAME: &str = "prod/api-key";

@@ -25,13 +25,11 @@
 //! CI runs a fixed set of seeds; `scripts/workflows N` runs N more (ECSTPL_WORKFLOW_SEEDS,
 //! ECSTPL_WORKFLOW_FIRST_SEED, ECSTPL_WORKFLOW_STEPS).
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::proxy::{RecordingProxy, Scenario};
+use crate::support::{CmdOutput, Moto, Terraform, Workspace, ecs_call, ecstpl, terraform_1_15};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Scenario};
-use support::{CmdOutput, Moto, Terraform, Workspace, ecs_call, ecstpl, terraform_1_15};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -171,7 +169,7 @@ fn short(arn: &str) -> String {
 impl Sequence<'_> {
     fn fail(&self, what: &str) -> ! {
         panic!(
-            "workflow seed {} broke the contract at step {}: {what}\nsteps so far:\n  {}\nreproduce: ECSTPL_WORKFLOW_FIRST_SEED={} ECSTPL_WORKFLOW_SEEDS=1 cargo test --test workflows -- --nocapture",
+            "workflow seed {} broke the contract at step {}: {what}\nsteps so far:\n  {}\nreproduce: ECSTPL_WORKFLOW_FIRST_SEED={} ECSTPL_WORKFLOW_SEEDS=1 cargo test --test it workflows:: -- --nocapture",
             self.seed,
             self.history.len(),
             self.history.join("\n  "),

@@ -3,14 +3,12 @@
 //! `assume_role`, `TF_LOG_PROVIDER` over `TF_LOG`, the data source on a CODE_DEPLOY service,
 //! `deploy --no-wait`, and the rollback step summary.
 
-mod support;
-
 use std::process::Command;
 
+use crate::support::proxy::{RecordingProxy, Rollout};
+use crate::support::templates::PROVIDER_HEADER;
+use crate::support::{CmdOutput, Moto, Workspace, ecs_call, register_raw, terraform_binaries};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Rollout};
-use support::templates::PROVIDER_HEADER;
-use support::{CmdOutput, Moto, Workspace, ecs_call, register_raw, terraform_binaries};
 
 const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 

@@ -2,10 +2,8 @@
 //! diagnostic on the attribute it is about, and the ECS API receives no write call at all
 //! (counted by a recording proxy in front of the emulator).
 
-mod support;
-
-use support::proxy::RecordingProxy;
-use support::{Moto, Workspace, terraform_binaries};
+use crate::support::proxy::RecordingProxy;
+use crate::support::{Moto, Workspace, terraform_binaries};
 
 struct Case {
     name: &'static str,

@@ -142,7 +142,7 @@ pub async fn ecs_client(endpoint: &str) -> aws_sdk_ecs::Client {
 /// Bucket sizes for `ECSTPL_ECS_RATE_LIMITS` that never make ecstpl wait: moto throttles
 /// nothing, as an account whose limits AWS Support raised far. Every workspace gets them, so
 /// a test of many templates is not paced to ECS's published rates; the tests of the pacing
-/// (tests/throttling.rs) set the buckets their emulator enforces instead.
+/// (tests/it/throttling.rs) set the buckets their emulator enforces instead.
 pub fn unthrottled_limits() -> String {
     throttle::PUBLISHED
         .iter()

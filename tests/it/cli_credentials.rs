@@ -1,12 +1,10 @@
 //! Which credentials `ecstpl` signs with: `--profile` decides, as in the aws CLI, even with
 //! keys in the environment; a profile that does not exist is bad input, not a silent fallback.
 
-mod support;
-
 use std::process::Command;
 
-use support::Moto;
-use support::proxy::RecordingProxy;
+use crate::support::Moto;
+use crate::support::proxy::RecordingProxy;
 
 const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 

@@ -2,9 +2,8 @@
 //! 1.0.3 at least) against the moto ECS emulator: create, clean second plan, an in-place
 //! update that registers revision 2, destroy; plus provider logs under TF_LOG.
 
-mod support;
-
-use support::{Moto, Terraform, Workspace, ecs_client, terraform_binaries};
+use crate::support;
+use crate::support::{Moto, Terraform, Workspace, ecs_client, terraform_binaries};
 
 const CONFIG: &str = r#"
 terraform {
@@ -223,7 +222,7 @@ async fn active_templates(client: &aws_sdk_ecs::Client, family: &str) -> Vec<Str
 /// template, so `ecstpl render` (and `deploy`) refuse instead of rendering a kept revision.
 #[tokio::test(flavor = "multi_thread")]
 async fn destroy_deregisters_kept_and_pending_template_revisions() {
-    use support::proxy::{Fault, RecordingProxy};
+    use crate::support::proxy::{Fault, RecordingProxy};
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     let ecs = ecs_client(&moto.endpoint()).await;

@@ -1,18 +1,17 @@
 //! ECS's published request rates at fleet scale, scaled down for CI: the emulator throttles
-//! with ECS's own token buckets (tests/support/throttle.rs, refill rates × `SCALE`), and ecstpl
+//! with ECS's own token buckets (tests/it/support/throttle.rs, refill rates × `SCALE`), and ecstpl
 //! is told the same buckets through its raised-limits setting. A module change that touches
 //! every template of a Terraform run, and a fleet of CI deploys started at once, both end
 //! without an error; the counts are asserted, never the time (figures: BENCHMARKS.md).
 
-mod support;
-
 use std::process::{Child, Stdio};
 
-use serde_json::json;
-use support::proxy::{RecordingProxy, Rollout};
-use support::{
+use crate::support;
+use crate::support::proxy::{RecordingProxy, Rollout};
+use crate::support::{
     Moto, Workspace, bootstrap_service, ecs_call, ecstpl_command, revisions, terraform_binaries,
 };
+use serde_json::json;
 
 /// Refill rates × 5: a module change of 25 templates (50 task definition modify calls
 /// against a burst of 20) needs 6 s instead of 30.

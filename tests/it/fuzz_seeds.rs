@@ -2,7 +2,7 @@
 //! definition and every input a fuzz run ever found (fuzz/regressions/<target>/), on stable
 //! Rust in every test run. The long runs are `scripts/fuzz` (cargo-fuzz, nightly).
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::{Path, PathBuf};

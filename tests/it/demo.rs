@@ -1,6 +1,6 @@
 //! The README's main command, `scripts/demo`, runs the whole pattern end to end and succeeds.
 
-mod support;
+use crate::support;
 
 #[test]
 fn the_demo_runs_the_whole_loop() {

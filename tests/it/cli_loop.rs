@@ -2,13 +2,12 @@
 //! data source keeps plans clean. Real Terraform, moto, and the proxy that plays ECS's
 //! rollouts (complete, or fail and roll back as a circuit breaker does).
 
-mod support;
-
 use std::process::Command;
 
+use crate::support;
+use crate::support::proxy::{RecordingProxy, Rollout};
+use crate::support::{CmdOutput, Moto, Workspace, ecs_client, terraform_binaries};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Rollout};
-use support::{CmdOutput, Moto, Workspace, ecs_client, terraform_binaries};
 
 const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 
@@ -404,7 +403,7 @@ async fn render_carries_every_field_and_tag_of_corpus_templates() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn diff_overlay_step_summary_throttling_and_prune() {
-    use support::proxy::Fault;
+    use crate::support::proxy::Fault;
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.simulate_rollouts(Rollout::CompleteAfter(0));

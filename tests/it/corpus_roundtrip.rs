@@ -8,11 +8,10 @@
 //! that tool would put there (`support::templates::substitute`).
 //! `${` and `%{` in strings are escaped.
 
-mod support;
-
-use support::proxy::RecordingProxy;
-use support::templates::{corpus, template};
-use support::{Moto, Workspace, repo_root, terraform_binaries};
+use crate::support;
+use crate::support::proxy::RecordingProxy;
+use crate::support::templates::{corpus, template};
+use crate::support::{Moto, Workspace, repo_root, terraform_binaries};
 
 /// The provider block every workspace here starts with.
 const HEADER: &str = support::templates::PROVIDER_HEADER;

@@ -4,11 +4,10 @@
 //! events come from the simulator in `support::deployments` (developer guide: "stopped task
 //! error codes", "service event messages").
 
-mod support;
-
+use crate::support;
+use crate::support::proxy::{RecordingProxy, Scenario, TaskOutcome};
+use crate::support::{Moto, Workspace, ecs_call, ecstpl, register_raw, terraform_1_15};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Scenario, TaskOutcome};
-use support::{Moto, Workspace, ecs_call, ecstpl, register_raw, terraform_1_15};
 
 const PULL: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/repo/app:v404: docker.io/repo/app:v404: not found";
 const SECRETS: &str = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException";

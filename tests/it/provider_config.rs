@@ -1,9 +1,8 @@
 //! Provider configuration as Terraform delivers it: values unknown at plan time must not break
 //! anything, and no credential ever reaches a log line, even at TF_LOG=trace.
 
-mod support;
-
-use support::{Moto, Workspace, terraform_binaries};
+use crate::support;
+use crate::support::{Moto, Workspace, terraform_binaries};
 
 /// The aliased provider's region is unknown until the first template exists.
 const UNKNOWN_AT_PLAN: &str = r#"

@@ -5,12 +5,11 @@
 //! example and every corpus file, registered as ECS stores it, imports with a configuration in
 //! the user's form and plans no change, and a real change next to each rewrite is still seen.
 
-mod support;
-
+use crate::support;
+use crate::support::proxy::RecordingProxy;
+use crate::support::templates::{corpus, hcl_string, template_named};
+use crate::support::{Moto, Workspace, register_raw, terraform_binaries};
 use serde_json::{Map, Value as Json, json};
-use support::proxy::RecordingProxy;
-use support::templates::{corpus, hcl_string, template_named};
-use support::{Moto, Workspace, register_raw, terraform_binaries};
 
 use ecstpl::taskdef::rules::RULES;
 

@@ -3,11 +3,9 @@
 //! what it is; polls are spaced by a floor whatever `--poll-interval` says; retries of ECS
 //! calls are logged with their reason, and nothing secret reaches the output.
 
-mod support;
-
+use crate::support::proxy::{Fault, RecordingProxy, Rollout};
+use crate::support::{Moto, bootstrap_service, ecs_call, ecstpl, ecstpl_command};
 use serde_json::json;
-use support::proxy::{Fault, RecordingProxy, Rollout};
-use support::{Moto, bootstrap_service, ecs_call, ecstpl, ecstpl_command};
 
 #[test]
 fn bad_flags_are_exit_2_naming_the_flag_before_any_ecs_call() {

@@ -5,11 +5,10 @@
 //! side is the simulator (`support::express`, `support::deployments`), written from the ECS
 //! API reference.
 
-mod support;
-
+use crate::support;
+use crate::support::proxy::{RecordingProxy, Scenario};
+use crate::support::{Moto, Workspace, ecs_call, ecstpl, register_raw, terraform_binaries};
 use serde_json::{Value as Json, json};
-use support::proxy::{RecordingProxy, Scenario};
-use support::{Moto, Workspace, ecs_call, ecstpl, register_raw, terraform_binaries};
 
 const FAST: [&str; 4] = ["--poll-interval", "50ms", "--timeout", "60s"];
 

@@ -7,12 +7,11 @@
 //! provider's schema version 1 attributes); the state it "wrote" is written in the form
 //! Terraform stores (state format 4).
 
-mod support;
-
+use crate::support;
+use crate::support::proxy::RecordingProxy;
+use crate::support::templates::PROVIDER_HEADER;
+use crate::support::{Moto, Terraform, Workspace, register_raw, terraform_1_15};
 use serde_json::{Value as Json, json};
-use support::proxy::RecordingProxy;
-use support::templates::PROVIDER_HEADER;
-use support::{Moto, Terraform, Workspace, register_raw, terraform_1_15};
 
 fn workspace_with_aws_stub(terraform: &Terraform, endpoint: &str) -> Workspace {
     let bin = std::path::Path::new(support::PROVIDER_BINARY)
