@@ -1,7 +1,6 @@
 //! Shared fixtures for integration tests: the moto ECS emulator on a free loopback port, the
 //! Terraform binaries to test with, and a workspace that loads the freshly built provider
 //! through `dev_overrides`. Tests may panic here: a broken fixture is a failed test.
-#![allow(dead_code)]
 
 pub mod deployments;
 pub mod ecs_model;
@@ -96,10 +95,6 @@ impl Moto {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
     }
 
     pub fn endpoint(&self) -> String {

@@ -37,11 +37,6 @@ pub enum Fault {
         operation: Option<String>,
         times: u32,
     },
-    /// The connection is closed without an answer, `times` times.
-    Reset {
-        operation: Option<String>,
-        times: u32,
-    },
     /// Every matching request is delayed before it is forwarded.
     Latency {
         operation: Option<String>,
@@ -207,11 +202,6 @@ impl State {
                     *times -= 1;
                     self.injected += 1;
                     return Action::Respond(StatusCode::SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE);
-                }
-                Fault::Reset { operation, times } if *times > 0 && matches(operation) => {
-                    *times -= 1;
-                    self.injected += 1;
-                    return Action::Reset;
                 }
                 Fault::Latency {
                     operation,

@@ -91,7 +91,6 @@ pub struct EcsThrottle {
     pub throttled_by_key: BTreeMap<String, u32>,
     /// Calls let through per category.
     pub accepted: BTreeMap<&'static str, u32>,
-    started: Instant,
 }
 
 impl EcsThrottle {
@@ -116,7 +115,6 @@ impl EcsThrottle {
             throttled: BTreeMap::new(),
             throttled_by_key: BTreeMap::new(),
             accepted: BTreeMap::new(),
-            started: now,
         }
     }
 
@@ -179,9 +177,5 @@ impl EcsThrottle {
 
     pub fn total_throttled(&self) -> u32 {
         self.throttled.values().sum()
-    }
-
-    pub fn running_for(&self) -> std::time::Duration {
-        self.started.elapsed()
     }
 }
