@@ -8,7 +8,7 @@
 use crate::support;
 use crate::support::proxy::RecordingProxy;
 use crate::support::templates::{corpus, hcl_string, template_named};
-use crate::support::{Moto, Workspace, register_raw, terraform_binaries};
+use crate::support::{Moto, Workspace, ecstpl, register_raw, terraform_binaries};
 use serde_json::{Map, Value as Json, json};
 
 use ecstpl::taskdef::rules::RULES;
@@ -364,8 +364,9 @@ async fn a_revision_registered_by_hand_into_the_template_family_is_not_the_templ
         .send()
         .await
         .unwrap();
-    let rendered = std::process::Command::new(env!("CARGO_BIN_EXE_ecstpl"))
-        .args([
+    let rendered = ecstpl(
+        &proxy.endpoint(),
+        &[
             "render",
             "--cluster",
             "prod",
@@ -373,21 +374,10 @@ async fn a_revision_registered_by_hand_into_the_template_family_is_not_the_templ
             "web",
             "--template",
             "web-template",
-        ])
-        .env("AWS_ENDPOINT_URL", proxy.endpoint())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&rendered.stdout);
-    assert!(
-        rendered.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rendered.stderr)
+        ],
     );
-    let rendered: Json = serde_json::from_str(&stdout).unwrap();
+    assert!(rendered.success(), "{}", rendered.stderr);
+    let rendered: Json = serde_json::from_str(&rendered.stdout).unwrap();
     let tags = rendered["tags"].as_array().unwrap();
     assert!(
         tags.iter()

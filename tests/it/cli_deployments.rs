@@ -25,12 +25,7 @@ fn spawn(endpoint: &str, args: &[&str]) -> Child {
 }
 
 fn finished(child: Child) -> CmdOutput {
-    let output = child.wait_with_output().expect("ecstpl ends");
-    CmdOutput {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    child.wait_with_output().expect("ecstpl ends").into()
 }
 
 /// One EC2 query API call to the emulator, returning the XML answer.

@@ -2,14 +2,12 @@
 //! data source keeps plans clean. Real Terraform, moto, and the proxy that plays ECS's
 //! rollouts (complete, or fail and roll back as a circuit breaker does).
 
-use std::process::Command;
-
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout};
-use crate::support::{CmdOutput, Moto, Workspace, ecs_client, terraform_binaries};
+use crate::support::{
+    CmdOutput, Moto, Workspace, ecs_client, ecstpl, ecstpl_with_summary, terraform_binaries,
+};
 use serde_json::{Value as Json, json};
-
-const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 
 fn config(log_level: &str) -> String {
     format!(
@@ -44,24 +42,6 @@ data "ecstpl_deployed_revision" "web" {{
 }}
 "#
     )
-}
-
-fn ecstpl(endpoint: &str, args: &[&str]) -> CmdOutput {
-    let output = Command::new(ECSTPL)
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .output()
-        .expect("run ecstpl");
-    CmdOutput {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 const SERVICE: [&str; 4] = ["--cluster", "prod", "--service", "web"];
@@ -464,20 +444,8 @@ async fn diff_overlay_step_summary_throttling_and_prune() {
     ];
     args.extend(SERVICE);
     args.extend(FAST);
-    let output = Command::new(ECSTPL)
-        .args(&args)
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("GITHUB_STEP_SUMMARY", summary.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = ecstpl_with_summary(&endpoint, &args, summary.path());
+    assert!(output.success(), "{}", output.stderr);
     assert_eq!(
         proxy.injected(),
         3,

@@ -3,14 +3,12 @@
 //! `assume_role`, `TF_LOG_PROVIDER` over `TF_LOG`, the data source on a CODE_DEPLOY service,
 //! `deploy --no-wait`, and the rollback step summary.
 
-use std::process::Command;
-
 use crate::support::proxy::{RecordingProxy, Rollout};
 use crate::support::templates::PROVIDER_HEADER;
-use crate::support::{CmdOutput, Moto, Workspace, ecs_call, register_raw, terraform_binaries};
+use crate::support::{
+    Moto, Workspace, ecs_call, ecstpl, ecstpl_with_summary, register_raw, terraform_binaries,
+};
 use serde_json::{Value as Json, json};
-
-const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 
 fn template(family: &str, extra: &str) -> String {
     format!(
@@ -220,27 +218,6 @@ fn the_data_source_reads_a_code_deploy_service_from_its_task_definition() {
     assert_eq!(outputs["images"]["value"]["app"], "repo:v9");
 }
 
-fn ecstpl(endpoint: &str, args: &[&str], summary: Option<&std::path::Path>) -> CmdOutput {
-    let mut command = Command::new(ECSTPL);
-    command
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GITHUB_STEP_SUMMARY");
-    if let Some(summary) = summary {
-        command.env("GITHUB_STEP_SUMMARY", summary);
-    }
-    let output = command.output().expect("run ecstpl");
-    CmdOutput {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 #[test]
 fn deploy_no_wait_returns_at_once_and_rollback_writes_its_step_summary() {
     let moto = Moto::start();
@@ -274,7 +251,6 @@ fn deploy_no_wait_returns_at_once_and_rollback_writes_its_step_summary() {
                 "--poll-interval",
                 "50ms",
             ],
-            None,
         )
     };
     assert_eq!(deploy("repo:v1").code, 0);
@@ -293,7 +269,6 @@ fn deploy_no_wait_returns_at_once_and_rollback_writes_its_step_summary() {
             "--output",
             "json",
         ],
-        None,
     );
     assert_eq!(no_wait.code, 0, "{}", no_wait.combined());
     let result: Json = serde_json::from_str(&no_wait.stdout).unwrap();
@@ -313,16 +288,14 @@ fn deploy_no_wait_returns_at_once_and_rollback_writes_its_step_summary() {
     let status = ecstpl(
         &endpoint,
         &["status", "--cluster", "prod", "--service", "web"],
-        None,
     );
     assert_eq!(status.code, 0);
     let _ = ecstpl(
         &endpoint,
         &["status", "--cluster", "prod", "--service", "web"],
-        None,
     );
     let summary = tempfile::NamedTempFile::new().unwrap();
-    let rolled = ecstpl(
+    let rolled = ecstpl_with_summary(
         &endpoint,
         &[
             "rollback",
@@ -335,7 +308,7 @@ fn deploy_no_wait_returns_at_once_and_rollback_writes_its_step_summary() {
             "--timeout",
             "30s",
         ],
-        Some(summary.path()),
+        summary.path(),
     );
     assert_eq!(rolled.code, 0, "{}", rolled.combined());
     let written = std::fs::read_to_string(summary.path()).unwrap();

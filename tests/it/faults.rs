@@ -9,14 +9,11 @@
 //! (`ECSTPL_FAULT_RUNS`, `ECSTPL_FAULT_SEED` for the first seed, `ECSTPL_FAULT_RATE`).
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use crate::support::proxy::{Fault, RecordingProxy, Rollout};
 use crate::support::templates::PROVIDER_HEADER;
-use crate::support::{CmdOutput, Moto, Workspace, ecs_call, terraform_binaries};
+use crate::support::{CmdOutput, Moto, Workspace, ecs_call, ecstpl, terraform_binaries};
 use serde_json::{Value as Json, json};
-
-const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
 
 fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -49,21 +46,7 @@ fn deploy(endpoint: &str, image: Option<&str>) -> CmdOutput {
     if let Some(image) = &image {
         args.extend(["--image", image.as_str()]);
     }
-    let output = Command::new(ECSTPL)
-        .args(&args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .output()
-        .expect("run ecstpl");
-    CmdOutput {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    ecstpl(endpoint, &args)
 }
 
 fn active(endpoint: &str, family: &str) -> BTreeSet<String> {

@@ -33,14 +33,6 @@ fn sums_name() -> String {
     format!("terraform-provider-ecstpl_{VERSION}_SHA256SUMS")
 }
 
-fn output_of(output: std::process::Output) -> CmdOutput {
-    CmdOutput {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 /// A command with nothing of the machine's GitHub Actions, runner or AWS settings.
 fn clean(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
@@ -69,7 +61,7 @@ fn release(out: &Path, cli_binary: &Path, private_key: Option<&str>) -> CmdOutpu
         Some(key) => command.env("ECSTPL_GPG_PRIVATE_KEY", key),
         None => command.arg("--unsigned"),
     };
-    let output = output_of(command.output().expect("run scripts/release"));
+    let output = CmdOutput::from(command.output().expect("run scripts/release"));
     assert!(output.success(), "release:\n{}", output.combined());
     output
 }
@@ -159,7 +151,7 @@ fn release_writes_a_reproducible_cli_archive_listed_in_the_sums() {
         .arg(copy)
         .arg("--out")
         .arg(second.path());
-    let again = output_of(command.output().unwrap());
+    let again = CmdOutput::from(command.output().unwrap());
     assert!(again.success(), "{}", again.combined());
     let rebuilt = second.path().join(archive_name());
     if std::fs::read(&archive).unwrap() != std::fs::read(&rebuilt).unwrap() {
@@ -250,7 +242,7 @@ impl Runner {
         if let Some(key) = signing_key {
             command.env("INPUT_SIGNING_KEY", key);
         }
-        output_of(command.output().expect("run action/install.sh"))
+        CmdOutput::from(command.output().expect("run action/install.sh"))
     }
 }
 
@@ -438,7 +430,7 @@ fn deploy_action(
             value,
         );
     }
-    let output = output_of(command.output().expect("run action/deploy.sh"));
+    let output = CmdOutput::from(command.output().expect("run action/deploy.sh"));
     let outputs = std::fs::read_to_string(&output_file).unwrap_or_default();
     let summary = std::fs::read_to_string(&summary_file).unwrap_or_default();
     (output, outputs, summary)

@@ -6,7 +6,7 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Scenario};
-use crate::support::{CmdOutput, Moto, ecs_call, ecstpl, register_raw};
+use crate::support::{CmdOutput, Moto, ecs_call, ecstpl, ecstpl_with_summary, register_raw};
 use serde_json::{Value as Json, json};
 
 const FAST: [&str; 4] = ["--poll-interval", "200ms", "--timeout", "60s"];
@@ -537,18 +537,7 @@ fn every_result_agrees_with_its_exit_code_and_is_said_once() {
     );
     // A deploy that stops at a pause is paused, not deployed; the step summary says so.
     let summary = tempfile::NamedTempFile::new().unwrap();
-    let summary_path = summary.path().to_string_lossy().into_owned();
-    let with_summary = |args: &[&str]| {
-        let output = support::ecstpl_command(&endpoint, args)
-            .env("GITHUB_STEP_SUMMARY", &summary_path)
-            .output()
-            .unwrap();
-        CmdOutput {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    };
+    let with_summary = |args: &[&str]| ecstpl_with_summary(&endpoint, args, summary.path());
     let paused = with_summary(&[
         "deploy",
         "--cluster",

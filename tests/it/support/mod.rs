@@ -238,6 +238,16 @@ impl CmdOutput {
     }
 }
 
+impl From<std::process::Output> for CmdOutput {
+    fn from(output: std::process::Output) -> CmdOutput {
+        CmdOutput {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 /// A Terraform working directory that loads the provider under test from its build directory.
 pub struct Workspace {
     pub terraform: Terraform,
@@ -325,12 +335,7 @@ impl Workspace {
         for (key, value) in extra_env {
             command.env(key, value);
         }
-        let output = command.output().expect("run terraform");
-        CmdOutput {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        command.output().expect("run terraform").into()
     }
 
     /// Starts a Terraform command in a process group of its own (so a test can interrupt it
@@ -582,10 +587,17 @@ pub fn ecstpl_command(endpoint: &str, args: &[&str]) -> Command {
 
 /// Runs [`ecstpl_command`] to its end.
 pub fn ecstpl(endpoint: &str, args: &[&str]) -> CmdOutput {
-    let output = ecstpl_command(endpoint, args).output().expect("run ecstpl");
-    CmdOutput {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    ecstpl_command(endpoint, args)
+        .output()
+        .expect("run ecstpl")
+        .into()
+}
+
+/// [`ecstpl`] writing its step summary to `summary`, as in GitHub Actions.
+pub fn ecstpl_with_summary(endpoint: &str, args: &[&str], summary: &Path) -> CmdOutput {
+    ecstpl_command(endpoint, args)
+        .env("GITHUB_STEP_SUMMARY", summary)
+        .output()
+        .expect("run ecstpl")
+        .into()
 }
