@@ -8,7 +8,7 @@
 use crate::support;
 use crate::support::proxy::RecordingProxy;
 use crate::support::templates::{corpus, hcl_string, template_named};
-use crate::support::{Moto, Workspace, ecstpl, register_raw, terraform_binaries};
+use crate::support::{Moto, Workspace, create_service, ecstpl, register_raw, terraform_binaries};
 use serde_json::{Map, Value as Json, json};
 
 use ecstpl::taskdef::rules::RULES;
@@ -350,20 +350,10 @@ async fn a_revision_registered_by_hand_into_the_template_family_is_not_the_templ
 
     // A service bootstrapped on the template; a deploy renders the template, not the newer
     // revision from the console.
-    let ecs = support::ecs_client(&proxy.endpoint()).await;
-    ecs.create_cluster()
-        .cluster_name("prod")
-        .send()
-        .await
-        .unwrap();
-    ecs.create_service()
-        .cluster("prod")
-        .service_name("web")
-        .task_definition("web-template:1")
-        .desired_count(1)
-        .send()
-        .await
-        .unwrap();
+    create_service(
+        &proxy.endpoint(),
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": "web-template:1"}),
+    );
     let rendered = ecstpl(
         &proxy.endpoint(),
         &[

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout, Scenario, TaskOutcome};
-use crate::support::{CmdOutput, Moto, ecs_call, register_raw};
+use crate::support::{CmdOutput, Moto, bootstrap_service_on, ecs_call, register_raw};
 use serde_json::{Value as Json, json};
 
 const FAST: [&str; 4] = ["--poll-interval", "50ms", "--timeout", "60s"];
@@ -70,27 +70,23 @@ fn service(endpoint: &str, name: &str, configuration: Json) {
 }
 
 fn service_in(endpoint: &str, name: &str, configuration: Json, network: Option<&(String, String)>) {
-    let _ = ecs_call(endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let template = register_raw(
-        endpoint,
-        &json!({"family": format!("{name}-template"), "memory": "512", "networkMode": "awsvpc",
-                "requiresCompatibilities": ["FARGATE"], "cpu": "256",
-                "containerDefinitions": [
-                    {"name": "app", "image": "placeholder", "portMappings": [{"containerPort": 8080}]},
-                    {"name": "log", "image": "fluent-bit:3", "essential": false}
-                ],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": name}]}),
-    );
-    let mut request = json!({"cluster": "prod", "serviceName": name, "desiredCount": 2,
-            "taskDefinition": template["taskDefinition"]["taskDefinitionArn"],
-            "launchType": "FARGATE",
+    let mut fields = json!({"desiredCount": 2, "launchType": "FARGATE",
             "deploymentConfiguration": configuration});
     if let Some((subnet, group)) = network {
-        request["networkConfiguration"] =
+        fields["networkConfiguration"] =
             json!({"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}});
     }
-    let (status, body) = ecs_call(endpoint, "CreateService", &request);
-    assert_eq!(status, 200, "CreateService: {body}");
+    bootstrap_service_on(
+        endpoint,
+        name,
+        json!({"family": format!("{name}-template"), "memory": "512", "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"], "cpu": "256",
+        "containerDefinitions": [
+            {"name": "app", "image": "placeholder", "portMappings": [{"containerPort": 8080}]},
+            {"name": "log", "image": "fluent-bit:3", "essential": false}
+        ]}),
+        fields,
+    );
 }
 
 fn deploy(endpoint: &str, service: &str, image: &str, extra: &[&str]) -> CmdOutput {

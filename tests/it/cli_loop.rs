@@ -5,7 +5,8 @@
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout};
 use crate::support::{
-    CmdOutput, Moto, Workspace, ecs_client, ecstpl, ecstpl_with_summary, terraform_binaries,
+    CmdOutput, Moto, Workspace, create_service, ecs_client, ecstpl, ecstpl_with_summary,
+    terraform_binaries,
 };
 use serde_json::{Value as Json, json};
 
@@ -106,19 +107,10 @@ async fn the_full_loop_keeps_plans_clean_and_rolls_template_changes_out() {
     workspace.write("main.tf", &config("info"));
     workspace.apply(&[]);
     // 2. The service is created on the template revision.
-    ecs.create_cluster()
-        .cluster_name("prod")
-        .send()
-        .await
-        .unwrap();
-    ecs.create_service()
-        .cluster("prod")
-        .service_name("web")
-        .task_definition("web-template:1")
-        .desired_count(2)
-        .send()
-        .await
-        .unwrap();
+    create_service(
+        &endpoint,
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 2, "taskDefinition": "web-template:1"}),
+    );
     // 3. CI deploys an image.
     let deployed = deploy(&endpoint, &["--image", "app=repo:v1", "--output", "json"]);
     assert_eq!(deployed.code, 0, "{}", deployed.combined());
@@ -213,19 +205,10 @@ async fn a_rolled_back_deploy_fails_with_its_own_exit_code_and_rollback_works() 
     let workspace = Workspace::new(&terraform, &endpoint);
     workspace.write("main.tf", &config("info"));
     workspace.apply(&[]);
-    ecs.create_cluster()
-        .cluster_name("prod")
-        .send()
-        .await
-        .unwrap();
-    ecs.create_service()
-        .cluster("prod")
-        .service_name("web")
-        .task_definition("web-template:1")
-        .desired_count(1)
-        .send()
-        .await
-        .unwrap();
+    create_service(
+        &endpoint,
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": "web-template:1"}),
+    );
 
     assert_eq!(deploy(&endpoint, &["--image", "app=repo:v1"]).code, 0);
     assert_eq!(deploy(&endpoint, &["--image", "app=repo:v2"]).code, 0);
@@ -393,19 +376,10 @@ async fn diff_overlay_step_summary_throttling_and_prune() {
     let workspace = Workspace::new(&terraform, &endpoint);
     workspace.write("main.tf", &config("info"));
     workspace.apply(&[]);
-    ecs.create_cluster()
-        .cluster_name("prod")
-        .send()
-        .await
-        .unwrap();
-    ecs.create_service()
-        .cluster("prod")
-        .service_name("web")
-        .task_definition("web-template:1")
-        .desired_count(1)
-        .send()
-        .await
-        .unwrap();
+    create_service(
+        &endpoint,
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": "web-template:1"}),
+    );
 
     // diff shows what a deploy would change, as a unified diff.
     let mut args = vec!["diff", "--image", "app=repo:v1"];
@@ -522,19 +496,10 @@ async fn diff_shows_only_real_differences() {
                      {"key": "ecstpl:ci-images", "value": "app"}]})
     };
     support::register_raw(&endpoint, &live("2"));
-    ecs.create_cluster()
-        .cluster_name("prod")
-        .send()
-        .await
-        .unwrap();
-    ecs.create_service()
-        .cluster("prod")
-        .service_name("api")
-        .task_definition("api:1")
-        .desired_count(1)
-        .send()
-        .await
-        .unwrap();
+    create_service(
+        &endpoint,
+        &json!({"cluster": "prod", "serviceName": "api", "desiredCount": 1, "taskDefinition": "api:1"}),
+    );
     let diff = ecstpl(
         &endpoint,
         &["diff", "--cluster", "prod", "--service", "api"],

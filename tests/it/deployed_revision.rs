@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout};
-use crate::support::{Moto, Workspace, ecs_client, terraform_binaries};
+use crate::support::{Moto, Workspace, create_service, ecs_client, terraform_binaries};
 use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Tag};
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 
 fn config(log_level: &str) -> String {
     format!(
@@ -172,19 +172,10 @@ async fn lifecycle(terraform: &support::Terraform) {
     assert_clean(&workspace, "bootstrap");
 
     // 2. The service is created on the template revision.
-    ecs.create_cluster()
-        .cluster_name("prod")
-        .send()
-        .await
-        .unwrap();
-    ecs.create_service()
-        .cluster("prod")
-        .service_name("web")
-        .task_definition(template_1)
-        .desired_count(1)
-        .send()
-        .await
-        .unwrap();
+    create_service(
+        &ecs_api.endpoint(),
+        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": template_1}),
+    );
     let read = data_source(&workspace);
     assert_eq!(read["arn"], service_task_definition(&ecs).await.as_str());
     assert_eq!(read["found"], true);

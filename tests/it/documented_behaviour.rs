@@ -6,7 +6,8 @@
 use crate::support::proxy::{RecordingProxy, Rollout};
 use crate::support::templates::PROVIDER_HEADER;
 use crate::support::{
-    Moto, Workspace, ecs_call, ecstpl, ecstpl_with_summary, register_raw, terraform_binaries,
+    Moto, Workspace, bootstrap_service, create_service, ecs_call, ecstpl, ecstpl_with_summary,
+    register_raw, terraform_binaries,
 };
 use serde_json::{Value as Json, json};
 
@@ -190,7 +191,6 @@ fn tf_log_provider_sets_the_providers_level_over_tf_log() {
 fn the_data_source_reads_a_code_deploy_service_from_its_task_definition() {
     let moto = Moto::start();
     let endpoint = moto.endpoint();
-    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
     let registered = register_raw(
         &endpoint,
         &json!({"family": "bg", "memory": "512", "containerDefinitions": [{"name": "app", "image": "repo:v9"}]}),
@@ -199,13 +199,11 @@ fn the_data_source_reads_a_code_deploy_service_from_its_task_definition() {
         .as_str()
         .unwrap()
         .to_string();
-    let (status, body) = ecs_call(
+    create_service(
         &endpoint,
-        "CreateService",
         &json!({"cluster": "prod", "serviceName": "bg", "desiredCount": 1, "taskDefinition": arn,
                 "deploymentController": {"type": "CODE_DEPLOY"}}),
     );
-    assert_eq!(status, 200, "{body}");
     let terraform = terraform_binaries().remove(0);
     let workspace = Workspace::new(&terraform, &endpoint);
     workspace.write(
@@ -224,18 +222,7 @@ fn deploy_no_wait_returns_at_once_and_rollback_writes_its_step_summary() {
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.simulate_rollouts(Rollout::CompleteAfter(1));
     let endpoint = proxy.endpoint();
-    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    register_raw(
-        &endpoint,
-        &json!({"family": "web-template", "memory": "512", "containerDefinitions": [{"name": "app", "image": "placeholder"}],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": "web"}]}),
-    );
-    let (status, body) = ecs_call(
-        &endpoint,
-        "CreateService",
-        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": "web-template:1"}),
-    );
-    assert_eq!(status, 200, "{body}");
+    bootstrap_service(&endpoint, "web");
     let deploy = |image: &str| {
         let image = format!("app={image}");
         ecstpl(

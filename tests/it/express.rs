@@ -7,7 +7,9 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Scenario};
-use crate::support::{Moto, Workspace, ecs_call, ecstpl, register_raw, terraform_binaries};
+use crate::support::{
+    Moto, Workspace, create_service, ecs_call, ecstpl, register_raw, terraform_binaries,
+};
 use serde_json::{Value as Json, json};
 
 const FAST: [&str; 4] = ["--poll-interval", "50ms", "--timeout", "60s"];
@@ -433,14 +435,11 @@ fn the_rollout_action_and_plan_time_checks_on_an_express_service() {
         &format!("{TERRAFORM_HEADER}{}", express_template("Main", "a")),
     );
     workspace.apply(&[]);
-    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let (status, body) = ecs_call(
+    create_service(
         &endpoint,
-        "CreateService",
         &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1,
                 "taskDefinition": "web-template:1", "launchType": "FARGATE"}),
     );
-    assert_eq!(status, 200, "{body}");
     proxy.mark_express("web");
     let deployed = deploy(&endpoint, &["--image", "Main=repo/web:v1"]);
     assert_eq!(deployed.code, 0, "{}", deployed.combined());

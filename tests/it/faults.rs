@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 
 use crate::support::proxy::{Fault, RecordingProxy, Rollout};
 use crate::support::templates::PROVIDER_HEADER;
-use crate::support::{CmdOutput, Moto, Workspace, ecs_call, ecstpl, terraform_binaries};
+use crate::support::{
+    CmdOutput, Moto, Workspace, create_service, ecs_call, ecstpl, terraform_binaries,
+};
 use serde_json::{Value as Json, json};
 
 fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -102,13 +104,10 @@ fn run(seed: u64, rate: f64) -> Run {
     // Set-up without faults: the cluster and the service (bootstrapped on the template).
     workspace.write("main.tf", &config("a"));
     workspace.apply(&[]);
-    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let (status, body) = ecs_call(
+    create_service(
         &endpoint,
-        "CreateService",
         &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": "web-template:1"}),
     );
-    assert_eq!(status, 200, "{body}");
 
     let mut history = BTreeSet::new();
     let mut record = |output: &CmdOutput| {

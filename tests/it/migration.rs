@@ -754,13 +754,10 @@ fn following_the_migration_guide_the_first_deploy_succeeds() {
     let endpoint = proxy.endpoint();
     let terraform = terraform_1_15();
     let arn = register_foreign(&moto.endpoint(), "web");
-    let _ = support::ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let (status, body) = support::ecs_call(
+    support::create_service(
         &endpoint,
-        "CreateService",
         &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": arn}),
     );
-    assert_eq!(status, 200, "{body}");
 
     let workspace = workspace_with_aws_stub(&terraform, &endpoint);
     workspace.write(

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::proxy::{RecordingProxy, Rollout};
-use crate::support::{CmdOutput, Moto, PROVIDER_BINARY, ecs_call, register_raw, repo_root};
+use crate::support::{CmdOutput, Moto, PROVIDER_BINARY, bootstrap_service_on, ecs_call, repo_root};
 use serde_json::{Value as Json, json};
 
 const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
@@ -449,22 +449,16 @@ fn emulated_service() -> (Moto, RecordingProxy) {
     let proxy = RecordingProxy::start(&moto.endpoint());
     proxy.simulate_rollouts(Rollout::CompleteAfter(1));
     let endpoint = proxy.endpoint();
-    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    register_raw(
+    bootstrap_service_on(
         &endpoint,
-        &json!({"family": "web-template", "memory": "512",
-                "containerDefinitions": [
-                    {"name": "app", "image": "placeholder"},
-                    {"name": "worker", "image": "worker-placeholder", "essential": false}
-                ],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": "web"}]}),
+        "web",
+        json!({"family": "web-template", "memory": "512",
+        "containerDefinitions": [
+            {"name": "app", "image": "placeholder"},
+            {"name": "worker", "image": "worker-placeholder", "essential": false}
+        ]}),
+        json!({"desiredCount": 1}),
     );
-    let (status, body) = ecs_call(
-        &endpoint,
-        "CreateService",
-        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": "web-template:1"}),
-    );
-    assert_eq!(status, 200, "{body}");
     (moto, proxy)
 }
 

@@ -8,7 +8,7 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout, Scenario};
-use crate::support::{Moto, Workspace, ecs_call, ecstpl, terraform_1_15};
+use crate::support::{Moto, Workspace, create_service, ecs_call, ecstpl, terraform_1_15};
 use serde_json::{Value as Json, json};
 
 /// The documented examples are what the test runs.
@@ -114,18 +114,11 @@ fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
     // The template, a service bootstrapped on it, and a CI deploy of the app's image.
     workspace.write("main.tf", &format!("{HEADER}{}", template("a", "")));
     workspace.apply(&[]);
-    let _ = ecs_call(
+    create_service(
         &proxy.endpoint(),
-        "CreateCluster",
-        &json!({"clusterName": "prod"}),
-    );
-    let (status, body) = ecs_call(
-        &proxy.endpoint(),
-        "CreateService",
         &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1,
                 "taskDefinition": "web-template:1"}),
     );
-    assert_eq!(status, 200, "{body}");
     let deployed = ecstpl(
         &proxy.endpoint(),
         &[
@@ -271,10 +264,8 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
     let workspace = Workspace::new(&terraform, &endpoint);
     workspace.write("main.tf", &format!("{HEADER}{}", template("a", "")));
     workspace.apply(&[]);
-    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let (status, body) = ecs_call(
+    create_service(
         &endpoint,
-        "CreateService",
         &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 2,
                 "taskDefinition": "web-template:1",
                 "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5,
@@ -282,7 +273,6 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
                         "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
                         "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]}}),
     );
-    assert_eq!(status, 200, "{body}");
     // CI deploys the app's image (through the pause): the template's image is a placeholder.
     let wait = ["--poll-interval", "50ms", "--timeout", "60s"];
     let service = ["--cluster", "prod", "--service", "web"];

@@ -6,27 +6,23 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Scenario, TaskOutcome};
-use crate::support::{Moto, Workspace, ecs_call, ecstpl, register_raw, terraform_1_15};
+use crate::support::{
+    Moto, Workspace, bootstrap_service_on, create_service, ecstpl, terraform_1_15,
+};
 use serde_json::{Value as Json, json};
 
 const PULL: &str = "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref docker.io/repo/app:v404: docker.io/repo/app:v404: not found";
 const SECRETS: &str = "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException";
 
 fn service(endpoint: &str) {
-    let _ = ecs_call(endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    register_raw(
+    bootstrap_service_on(
         endpoint,
-        &json!({"family": "web-template", "memory": "512",
-                "containerDefinitions": [{"name": "app", "image": "placeholder"}],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": "web"}]}),
-    );
-    let (status, body) = ecs_call(
-        endpoint,
-        "CreateService",
-        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 3, "taskDefinition": "web-template:1",
+        "web",
+        json!({"family": "web-template", "memory": "512",
+                "containerDefinitions": [{"name": "app", "image": "placeholder"}]}),
+        json!({"desiredCount": 3,
                 "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": true, "rollback": true}}}),
     );
-    assert_eq!(status, 200, "{body}");
 }
 
 fn deploy(endpoint: &str, image: &str, extra: &[&str]) -> support::CmdOutput {
@@ -200,13 +196,10 @@ action "ecstpl_rollout" "web" {{
     };
     workspace.write("main.tf", &config("a"));
     workspace.apply(&[]);
-    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let (status, body) = ecs_call(
+    create_service(
         &endpoint,
-        "CreateService",
         &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 2, "taskDefinition": "web-template:1"}),
     );
-    assert_eq!(status, 200, "{body}");
     let good = deploy(&endpoint, "repo/app:v1", &[]);
     assert_eq!(good.code, 0, "{}", good.combined());
 

@@ -273,18 +273,11 @@ async fn destroy_deregisters_kept_and_pending_template_revisions() {
         .expect("foreign ARN")
         .to_string();
     // A service bootstrapped on the current template revision, as a new stack starts.
-    let _ = support::ecs_call(
+    support::create_service(
         &moto.endpoint(),
-        "CreateCluster",
-        &serde_json::json!({"clusterName": "prod"}),
-    );
-    let (code, body) = support::ecs_call(
-        &moto.endpoint(),
-        "CreateService",
         &serde_json::json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1,
             "taskDefinition": "web-template:3"}),
     );
-    assert_eq!(code, 200, "{body}");
 
     workspace.destroy(&["-var", "log_level=warn"]);
 

@@ -4,7 +4,7 @@
 
 use crate::support;
 use crate::support::proxy::{Fault, RecordingProxy, Scenario};
-use crate::support::{CmdOutput, Moto, aws_json_call, ecs_call, ecstpl, register_raw};
+use crate::support::{CmdOutput, Moto, aws_json_call, bootstrap_service_on, ecstpl};
 use serde_json::{Value as Json, json};
 
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web";
@@ -39,28 +39,23 @@ fn ok(answer: (u16, Json)) -> Json {
 /// The template every test deploys: two roles, an ECR image, an SSM parameter and a secret,
 /// and an awslogs log group. Returns the secret's ARN.
 fn service(endpoint: &str, secret_arn: &str) {
-    let _ = ecs_call(endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    register_raw(
+    bootstrap_service_on(
         endpoint,
-        &json!({"family": "web-template", "memory": "512",
-                "executionRoleArn": "arn:aws:iam::123456789012:role/web-exec",
-                "taskRoleArn": "arn:aws:iam::123456789012:role/web-task",
-                "containerDefinitions": [{
-                    "name": "app", "image": "placeholder",
-                    "secrets": [
-                        {"name": "DB_PASSWORD", "valueFrom": "/prod/db/password"},
-                        {"name": "API_KEY", "valueFrom": format!("{secret_arn}:key::")}
-                    ],
-                    "logConfiguration": {"logDriver": "awslogs", "options": {
-                        "awslogs-group": "/ecs/web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}}
-                }],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": "web"}]}),
+        "web",
+        json!({"family": "web-template", "memory": "512",
+        "executionRoleArn": "arn:aws:iam::123456789012:role/web-exec",
+        "taskRoleArn": "arn:aws:iam::123456789012:role/web-task",
+        "containerDefinitions": [{
+            "name": "app", "image": "placeholder",
+            "secrets": [
+                {"name": "DB_PASSWORD", "valueFrom": "/prod/db/password"},
+                {"name": "API_KEY", "valueFrom": format!("{secret_arn}:key::")}
+            ],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}}
+        }]}),
+        json!({"desiredCount": 1}),
     );
-    ok(ecs_call(
-        endpoint,
-        "CreateService",
-        &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": "web-template:1"}),
-    ));
 }
 
 /// Creates everything the template needs; returns the secret's ARN.

@@ -6,7 +6,9 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Scenario};
-use crate::support::{CmdOutput, Moto, ecs_call, ecstpl, ecstpl_with_summary, register_raw};
+use crate::support::{
+    CmdOutput, Moto, bootstrap_service_on, ecs_call, ecstpl, ecstpl_with_summary, register_raw,
+};
 use serde_json::{Value as Json, json};
 
 const FAST: [&str; 4] = ["--poll-interval", "200ms", "--timeout", "60s"];
@@ -15,28 +17,16 @@ const FAST: [&str; 4] = ["--poll-interval", "200ms", "--timeout", "60s"];
 /// (an app container with a placeholder image and a sidecar), deployment configuration
 /// `configuration`. Returns the template revision's ARN.
 fn service(endpoint: &str, name: &str, configuration: Json) -> String {
-    let _ = ecs_call(endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
-    let template = register_raw(
+    bootstrap_service_on(
         endpoint,
-        &json!({"family": format!("{name}-template"), "memory": "512",
-                "containerDefinitions": [
-                    {"name": "app", "image": "placeholder", "environment": [{"name": "LOG_LEVEL", "value": "info"}]},
-                    {"name": "log", "image": "fluent-bit:3", "essential": false}
-                ],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": name}]}),
-    );
-    let arn = template["taskDefinition"]["taskDefinitionArn"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let (status, body) = ecs_call(
-        endpoint,
-        "CreateService",
-        &json!({"cluster": "prod", "serviceName": name, "desiredCount": 2, "taskDefinition": arn,
-                "deploymentConfiguration": configuration}),
-    );
-    assert_eq!(status, 200, "CreateService: {body}");
-    arn
+        name,
+        json!({"family": format!("{name}-template"), "memory": "512",
+        "containerDefinitions": [
+            {"name": "app", "image": "placeholder", "environment": [{"name": "LOG_LEVEL", "value": "info"}]},
+            {"name": "log", "image": "fluent-bit:3", "essential": false}
+        ]}),
+        json!({"desiredCount": 2, "deploymentConfiguration": configuration}),
+    )
 }
 
 fn cli(endpoint: &str, command: &str, service: &str, extra: &[&str]) -> CmdOutput {

@@ -28,7 +28,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::support::proxy::{RecordingProxy, Scenario};
-use crate::support::{CmdOutput, Moto, Terraform, Workspace, ecs_call, ecstpl, terraform_1_15};
+use crate::support::{
+    CmdOutput, Moto, Terraform, Workspace, create_service, ecs_call, ecstpl, terraform_1_15,
+};
 use serde_json::{Value as Json, json};
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -648,7 +650,6 @@ fn sequence(seed: u64, steps: u64, terraform: &Terraform, figures: &mut Figures)
     let workspace = Workspace::new(terraform, &endpoint);
     workspace.write("main.tf", &template_config(1, keep_superseded, pause));
     workspace.apply(&[]);
-    let _ = ecs_call(&endpoint, "CreateCluster", &json!({"clusterName": "prod"}));
     let configuration = if pause {
         json!({"strategy": "BLUE_GREEN", "alarms": {"alarmNames": ["api-5xx"], "enable": true, "rollback": true},
                "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
@@ -656,13 +657,11 @@ fn sequence(seed: u64, steps: u64, terraform: &Terraform, figures: &mut Figures)
     } else {
         json!({"deploymentCircuitBreaker": {"enable": true, "rollback": true}})
     };
-    let (code, body) = ecs_call(
+    create_service(
         &endpoint,
-        "CreateService",
         &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 2,
                 "taskDefinition": "web-template:1", "deploymentConfiguration": configuration}),
     );
-    assert_eq!(code, 200, "CreateService: {body}");
     let overlay_dir = tempfile::tempdir().expect("temp dir");
     let overlay = overlay_dir.path().join("overlay.json");
     std::fs::write(

@@ -536,35 +536,66 @@ pub fn revisions(endpoint: &str, family: &str, status: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Registers a task definition document as given; panics unless ECS accepts it.
-/// A service `name` in cluster `prod` bootstrapped on a template revision of
-/// `{name}-template` (tagged as ecstpl's template, deploy family `name`), as a new stack
-/// starts; returns the template revision's ARN.
-pub fn bootstrap_service(endpoint: &str, name: &str) -> String {
+/// Cluster `prod` and in it the service `request` describes (a CreateService body in cluster
+/// `prod`), as a stack creates one; panics unless ECS creates the service.
+pub fn create_service(endpoint: &str, request: &serde_json::Value) {
+    let _ = ecs_call(
+        endpoint,
+        "CreateCluster",
+        &serde_json::json!({"clusterName": request["cluster"]}),
+    );
+    let (status, body) = ecs_call(endpoint, "CreateService", request);
+    assert_eq!(status, 200, "CreateService: {body}");
+}
+
+/// A service `name` in cluster `prod` bootstrapped on a template revision, as a new stack
+/// starts: `template` (a task definition document) registered with the tags that make it
+/// ecstpl's template of deploy family `name`, then the service created on that revision with
+/// the other CreateService fields in `service` (desired count, deployment configuration, …).
+/// Returns the template revision's ARN.
+pub fn bootstrap_service_on(
+    endpoint: &str,
+    name: &str,
+    mut template: serde_json::Value,
+    service: serde_json::Value,
+) -> String {
     let _ = ecs_call(
         endpoint,
         "CreateCluster",
         &serde_json::json!({"clusterName": "prod"}),
     );
-    let template = register_raw(
-        endpoint,
-        &serde_json::json!({"family": format!("{name}-template"), "memory": "512",
-                "containerDefinitions": [{"name": "app", "image": "placeholder"}],
-                "tags": [{"key": "ecstpl:role", "value": "template"}, {"key": "ecstpl:deploy-family", "value": name}]}),
-    );
-    let arn = template["taskDefinition"]["taskDefinitionArn"]
+    template["tags"] = serde_json::json!([
+        {"key": "ecstpl:role", "value": "template"},
+        {"key": "ecstpl:deploy-family", "value": name}
+    ]);
+    let registered = register_raw(endpoint, &template);
+    let arn = registered["taskDefinition"]["taskDefinitionArn"]
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let (status, body) = ecs_call(
-        endpoint,
-        "CreateService",
-        &serde_json::json!({"cluster": "prod", "serviceName": name, "desiredCount": 1, "taskDefinition": arn}),
-    );
-    assert_eq!(status, 200, "{body}");
+    let mut request =
+        serde_json::json!({"cluster": "prod", "serviceName": name, "taskDefinition": arn});
+    if let (Some(request), serde_json::Value::Object(fields)) = (request.as_object_mut(), service) {
+        request.extend(fields);
+    }
+    let (status, body) = ecs_call(endpoint, "CreateService", &request);
+    assert_eq!(status, 200, "CreateService: {body}");
     arn
 }
 
+/// [`bootstrap_service_on`] a template `{name}-template` of one container `app` with a
+/// placeholder image, the service running one task.
+pub fn bootstrap_service(endpoint: &str, name: &str) -> String {
+    bootstrap_service_on(
+        endpoint,
+        name,
+        serde_json::json!({"family": format!("{name}-template"), "memory": "512",
+            "containerDefinitions": [{"name": "app", "image": "placeholder"}]}),
+        serde_json::json!({"desiredCount": 1}),
+    )
+}
+
+/// Registers a task definition document as given; panics unless ECS accepts it.
 pub fn register_raw(endpoint: &str, document: &serde_json::Value) -> serde_json::Value {
     let (status, body) = ecs_call(endpoint, "RegisterTaskDefinition", document);
     assert_eq!(status, 200, "RegisterTaskDefinition of {document}: {body}");
