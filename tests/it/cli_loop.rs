@@ -4,6 +4,7 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout};
+use crate::support::templates::PLAIN_HEADER;
 use crate::support::{
     CmdOutput, Moto, Workspace, create_service, ecs_client, ecstpl, ecstpl_with_summary,
     terraform_binaries,
@@ -12,17 +13,7 @@ use serde_json::{Value as Json, json};
 
 fn config(log_level: &str) -> String {
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    ecstpl = {{ source = "ecstpl/ecstpl" }}
-  }}
-}}
-
-provider "ecstpl" {{
-  region = "us-east-1"
-}}
-
+        r#"{PLAIN_HEADER}
 resource "ecstpl_template" "web" {{
   family        = "web-template"
   deploy_family = "web"

@@ -7,23 +7,14 @@ use std::collections::BTreeMap;
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout};
+use crate::support::templates::PLAIN_HEADER;
 use crate::support::{Moto, Workspace, create_service, ecs_client, terraform_binaries};
 use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Tag};
 use serde_json::{Value as Json, json};
 
 fn config(log_level: &str) -> String {
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    ecstpl = {{ source = "ecstpl/ecstpl" }}
-  }}
-}}
-
-provider "ecstpl" {{
-  region = "us-east-1"
-}}
-
+        r#"{PLAIN_HEADER}
 resource "ecstpl_template" "web" {{
   family        = "web-template"
   deploy_family = "web"
@@ -45,24 +36,19 @@ data "ecstpl_deployed_revision" "web" {{
     )
 }
 
-/// Only the data source, for counting its calls alone.
-const DATA_ONLY: &str = r#"
-terraform {
-  required_providers {
-    ecstpl = { source = "ecstpl/ecstpl" }
-  }
-}
-
-provider "ecstpl" {
-  region = "us-east-1"
-}
-
+/// The data source, to configure it alone.
+const DATA_SOURCE: &str = r#"
 data "ecstpl_deployed_revision" "web" {
   cluster  = "prod"
   service  = "web"
   template = "web-template"
 }
 "#;
+
+/// Only the data source, for counting its calls alone.
+fn data_only() -> String {
+    format!("{PLAIN_HEADER}{DATA_SOURCE}")
+}
 
 /// The data source's attributes as the plan's refreshed state holds them.
 fn data_source(workspace: &Workspace) -> serde_json::Map<String, Json> {
@@ -218,7 +204,7 @@ async fn lifecycle(terraform: &support::Terraform) {
     // The data source alone, behind a recording proxy: reads only.
     let proxy = RecordingProxy::start(&ecs_api.endpoint());
     let reader = Workspace::new(terraform, &proxy.endpoint());
-    reader.write("main.tf", DATA_ONLY);
+    reader.write("main.tf", &data_only());
     reader.apply(&[]);
     let (code, output) = reader.plan_detailed_exitcode(&[]);
     assert_eq!(code, 0, "{}", output.combined());
@@ -249,7 +235,7 @@ fn missing_service_without_fallback_explains_how_to_bootstrap() {
     let moto = Moto::start();
     let terraform = terraform_binaries().remove(0);
     let workspace = Workspace::new(&terraform, &moto.endpoint());
-    workspace.write("main.tf", DATA_ONLY);
+    workspace.write("main.tf", &data_only());
     let output = workspace.run(&["plan", "-input=false", "-no-color"]);
     assert!(!output.success());
     let text = output.combined();
@@ -268,7 +254,7 @@ fn both_lookup_forms_at_once_are_rejected_at_validate() {
     let workspace = Workspace::new(&terraform, &moto.endpoint());
     workspace.write(
         "main.tf",
-        &DATA_ONLY.replace("template = \"web-template\"", "family = \"web\""),
+        &data_only().replace("template = \"web-template\"", "family = \"web\""),
     );
     let output = workspace.run(&["validate", "-no-color"]);
     assert!(!output.success());
@@ -305,16 +291,15 @@ fn a_fallback_that_is_no_arn_and_an_empty_family_are_rejected_on_their_attribute
         .iter()
         .map(|(lines, summary, attribute, detail)| {
             (
-                DATA_ONLY.replace("  template = \"web-template\"", lines),
+                data_only().replace("  template = \"web-template\"", lines),
                 *summary,
                 *attribute,
                 *detail,
             )
         })
         .collect();
-    let head = &DATA_ONLY[..DATA_ONLY.find("data \"").unwrap_or(0)];
     configs.push((
-        format!("{head}{family_only}"),
+        format!("{PLAIN_HEADER}\n{family_only}"),
         "Invalid family",
         "family",
         "must be 1 to 255 characters",

@@ -7,6 +7,7 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Scenario};
+use crate::support::templates::PLAIN_HEADER;
 use crate::support::{
     Moto, Workspace, create_service, ecs_call, ecstpl, register_raw, terraform_binaries,
 };
@@ -299,7 +300,7 @@ fn status_and_the_data_source_read_the_express_services_live_revision() {
     workspace.write(
         "main.tf",
         &format!(
-            "{TERRAFORM_HEADER}{}",
+            "{PLAIN_HEADER}{}",
             r#"
 data "ecstpl_deployed_revision" "web" {
   cluster  = "prod"
@@ -357,18 +358,6 @@ fn rollback_of_an_express_service_goes_back_through_update_express_gateway_servi
     );
 }
 
-const TERRAFORM_HEADER: &str = r#"
-terraform {
-  required_providers {
-    ecstpl = { source = "ecstpl/ecstpl" }
-  }
-}
-
-provider "ecstpl" {
-  region = "us-east-1"
-}
-"#;
-
 /// `ecstpl_template` for the Express service with `express = true`; `main` is the name of
 /// its first container and `level` an environment value.
 fn express_template(main: &str, level: &str) -> String {
@@ -418,7 +407,7 @@ fn the_rollout_action_and_plan_time_checks_on_an_express_service() {
     // express = true refuses, at plan, a template Express cannot take: nothing registered.
     workspace.write(
         "main.tf",
-        &format!("{TERRAFORM_HEADER}{}", express_template("app", "a")),
+        &format!("{PLAIN_HEADER}{}", express_template("app", "a")),
     );
     let refused = workspace.run(&["plan", "-input=false", "-no-color"]);
     assert!(!refused.success(), "{}", refused.combined());
@@ -432,7 +421,7 @@ fn the_rollout_action_and_plan_time_checks_on_an_express_service() {
     // The template, an Express service on it, and CI's deploy of the image.
     workspace.write(
         "main.tf",
-        &format!("{TERRAFORM_HEADER}{}", express_template("Main", "a")),
+        &format!("{PLAIN_HEADER}{}", express_template("Main", "a")),
     );
     workspace.apply(&[]);
     create_service(
@@ -448,7 +437,7 @@ fn the_rollout_action_and_plan_time_checks_on_an_express_service() {
     // with CI's image kept.
     workspace.write(
         "main.tf",
-        &format!("{TERRAFORM_HEADER}{}", express_template("Main", "b")),
+        &format!("{PLAIN_HEADER}{}", express_template("Main", "b")),
     );
     workspace.apply(&[]);
     proxy.clear();

@@ -2,20 +2,12 @@
 //! anything, and no credential ever reaches a log line, even at TF_LOG=trace.
 
 use crate::support;
+use crate::support::templates::PLAIN_HEADER;
 use crate::support::{Moto, Workspace, terraform_binaries};
 
-/// The aliased provider's region is unknown until the first template exists.
+/// The aliased provider's region is unknown until the first template exists (after the
+/// header).
 const UNKNOWN_AT_PLAN: &str = r#"
-terraform {
-  required_providers {
-    ecstpl = { source = "ecstpl/ecstpl" }
-  }
-}
-
-provider "ecstpl" {
-  region = "us-east-1"
-}
-
 resource "ecstpl_template" "first" {
   family                = "first-template"
   container_definitions = jsonencode([{ name = "app", image = "placeholder", memory = 128 }])
@@ -41,7 +33,7 @@ fn provider_configuration_unknown_at_plan_time_plans_and_applies() {
     let moto = Moto::start();
     for terraform in terraform_binaries() {
         let workspace = Workspace::new(&terraform, &moto.endpoint());
-        workspace.write("main.tf", UNKNOWN_AT_PLAN);
+        workspace.write("main.tf", &format!("{PLAIN_HEADER}{UNKNOWN_AT_PLAN}"));
         let (code, output) = workspace.plan_detailed_exitcode(&[]);
         assert_eq!(
             code,
@@ -75,20 +67,14 @@ fn credentials_never_appear_in_logs() {
     workspace.env("AWS_SESSION_TOKEN", SESSION);
     workspace.write(
         "main.tf",
-        r#"
-terraform {
-  required_providers {
-    ecstpl = { source = "ecstpl/ecstpl" }
-  }
-}
-provider "ecstpl" {
-  region = "us-east-1"
-}
-resource "ecstpl_template" "web" {
+        &format!(
+            r#"{PLAIN_HEADER}
+resource "ecstpl_template" "web" {{
   family                = "web-template"
-  container_definitions = jsonencode([{ name = "app", image = "placeholder", memory = 128 }])
-}
-"#,
+  container_definitions = jsonencode([{{ name = "app", image = "placeholder", memory = 128 }}])
+}}
+"#
+        ),
     );
     let trace = [("TF_LOG", "trace")];
     for args in [

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::proxy::{Fault, Lost, RecordingProxy, Rollout, Scenario};
-use crate::support::templates::PROVIDER_HEADER;
+use crate::support::templates::{PLAIN_HEADER, PROVIDER_HEADER};
 use crate::support::{Moto, Workspace, bootstrap_service, revisions, terraform_binaries};
 
 use crate::support::{ecstpl, ecstpl_command};
@@ -168,7 +168,7 @@ fn an_unreachable_endpoint_fails_an_apply_with_a_clear_error_and_logs_each_attem
         "main.tf",
         &format!(
             "{}\n{}",
-            PROVIDER_HEADER.replace("max_retries = 3", ""),
+            PLAIN_HEADER,
             template_config("web", "web-template", "a")
         ),
     );

@@ -6,6 +6,7 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Scenario, TaskOutcome};
+use crate::support::templates::PLAIN_HEADER;
 use crate::support::{
     Moto, Workspace, bootstrap_service_on, create_service, ecstpl, terraform_1_15,
 };
@@ -161,17 +162,7 @@ fn the_rollout_actions_diagnostic_carries_why() {
     let workspace = Workspace::new(&terraform, &endpoint);
     let config = |level: &str| {
         format!(
-            r#"
-terraform {{
-  required_providers {{
-    ecstpl = {{ source = "ecstpl/ecstpl" }}
-  }}
-}}
-
-provider "ecstpl" {{
-  region = "us-east-1"
-}}
-
+            r#"{PLAIN_HEADER}
 resource "ecstpl_template" "web" {{
   family                = "web-template"
   deploy_family         = "web"

@@ -3,19 +3,11 @@
 //! update that registers revision 2, destroy; plus provider logs under TF_LOG.
 
 use crate::support;
+use crate::support::templates::{PLAIN_HEADER, provider_header};
 use crate::support::{Moto, Terraform, Workspace, ecs_client, terraform_binaries};
 
+/// The template and the variable it takes, after the header.
 const CONFIG: &str = r#"
-terraform {
-  required_providers {
-    ecstpl = { source = "ecstpl/ecstpl" }
-  }
-}
-
-provider "ecstpl" {
-  region = "us-east-1"
-}
-
 variable "log_level" {
   type    = string
   default = "info"
@@ -98,7 +90,7 @@ async fn lifecycle(terraform: &Terraform) {
     let moto = Moto::start();
     let ecs = ecs_client(&moto.endpoint()).await;
     let workspace = Workspace::new(terraform, &moto.endpoint());
-    workspace.write("main.tf", CONFIG);
+    workspace.write("main.tf", &format!("{PLAIN_HEADER}{CONFIG}"));
 
     workspace.apply(&[]);
     let first = describe(&ecs, "web-template:1").await;
@@ -180,7 +172,7 @@ fn provider_log_lines_show_under_tf_log_debug() {
     let moto = Moto::start();
     for terraform in terraform_binaries() {
         let workspace = Workspace::new(&terraform, &moto.endpoint());
-        workspace.write("main.tf", CONFIG);
+        workspace.write("main.tf", &format!("{PLAIN_HEADER}{CONFIG}"));
         let output = workspace.run_with_env(&["validate", "-no-color"], &[("TF_LOG", "debug")]);
         assert!(output.success(), "{}", output.combined());
         let logs = output.combined();
@@ -231,15 +223,10 @@ async fn destroy_deregisters_kept_and_pending_template_revisions() {
         .find(|t| t.version.starts_with("1.15"))
         .expect("Terraform 1.15 from scripts/bootstrap");
     let workspace = Workspace::new(&terraform, &proxy.endpoint());
-    let config = CONFIG
-        .replace(
-            "region = \"us-east-1\"",
-            "region = \"us-east-1\"\n  max_retries = 1",
-        )
-        .replace(
-            "tags                     = { team = \"platform\" }",
-            "tags                     = { team = \"platform\" }\n  keep_superseded_revisions = 1",
-        );
+    let config = format!("{}{CONFIG}", provider_header("  max_retries = 1\n")).replace(
+        "tags                     = { team = \"platform\" }",
+        "tags                     = { team = \"platform\" }\n  keep_superseded_revisions = 1",
+    );
     workspace.write("main.tf", &config);
     workspace.apply(&[]);
     workspace.apply(&["-var", "log_level=debug"]);

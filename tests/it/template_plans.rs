@@ -4,6 +4,7 @@
 //! when they are ecstpl's own; import of every id form plans clean.
 
 use crate::support;
+use crate::support::templates::{PLAIN_HEADER, provider_header};
 use crate::support::{Moto, Terraform, Workspace, ecs_client, terraform_binaries};
 use aws_sdk_ecs::types::{ContainerDefinition, Tag, TaskDefinitionField};
 use serde_json::Value as Json;
@@ -13,21 +14,11 @@ fn newest_terraform() -> Terraform {
 }
 
 fn template(log_level: &str, extra: &str) -> String {
+    let header = provider_header(
+        "  default_tags {\n    tags = { owner = \"platform\", env = \"default\" }\n  }\n",
+    );
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    ecstpl = {{ source = "ecstpl/ecstpl" }}
-  }}
-}}
-
-provider "ecstpl" {{
-  region = "us-east-1"
-  default_tags {{
-    tags = {{ owner = "platform", env = "default" }}
-  }}
-}}
-
+        r#"{header}
 resource "ecstpl_template" "web" {{
   family        = "web-template"
   deploy_family = "web"
@@ -222,17 +213,8 @@ async fn superseded_revisions_default_deregister_keep_and_foreign_ones_stay() {
     assert_eq!(code, 0, "{}", output.combined());
 }
 
+/// The imported template, after the header.
 const IMPORTED: &str = r#"
-terraform {
-  required_providers {
-    ecstpl = { source = "ecstpl/ecstpl" }
-  }
-}
-
-provider "ecstpl" {
-  region = "us-east-1"
-}
-
 resource "ecstpl_template" "imported" {
   family       = "legacy-template"
   memory       = "512"
@@ -288,7 +270,7 @@ async fn import_by_arn_family_revision_and_family_then_plan_clean() {
     for terraform in terraform_binaries() {
         for id in [arn.as_str(), "legacy-template:1", "legacy-template"] {
             let workspace = Workspace::new(&terraform, &moto.endpoint());
-            workspace.write("main.tf", IMPORTED);
+            workspace.write("main.tf", &format!("{PLAIN_HEADER}{IMPORTED}"));
             let output = workspace.run(&[
                 "import",
                 "-input=false",
@@ -333,7 +315,7 @@ async fn import_block_plans_clean_on_terraform_with_config_driven_import() {
         let workspace = Workspace::new(&terraform, &moto.endpoint());
         workspace.write(
             "main.tf",
-            &format!("{IMPORTED}\nimport {{\n  to = ecstpl_template.imported\n  id = \"legacy-template\"\n}}\n"),
+            &format!("{PLAIN_HEADER}{IMPORTED}\nimport {{\n  to = ecstpl_template.imported\n  id = \"legacy-template\"\n}}\n"),
         );
         let (code, output) = workspace.plan_detailed_exitcode(&[]);
         assert_eq!(code, 2, "{}", output.combined());
@@ -445,21 +427,9 @@ async fn a_failed_listing_of_superseded_revisions_is_retried_by_the_next_apply()
 }
 
 fn document_config(log_level: &str) -> String {
+    let header = provider_header("  default_tags {\n    tags = { owner = \"platform\" }\n  }\n");
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    ecstpl = {{ source = "ecstpl/ecstpl" }}
-  }}
-}}
-
-provider "ecstpl" {{
-  region = "us-east-1"
-  default_tags {{
-    tags = {{ owner = "platform" }}
-  }}
-}}
-
+        r#"{header}
 resource "ecstpl_template" "api" {{
   family          = "api-template"
   deploy_family   = "api"

@@ -3,6 +3,7 @@
 //! (counted by a recording proxy in front of the emulator).
 
 use crate::support::proxy::RecordingProxy;
+use crate::support::templates::{PLAIN_HEADER, provider_header};
 use crate::support::{Moto, Workspace, terraform_binaries};
 
 struct Case {
@@ -610,8 +611,9 @@ fn invalid_inputs_are_rejected_at_plan_time_without_any_write_call() {
     for case in &cases {
         let workspace = Workspace::new(&terraform, &proxy.endpoint());
         let config = format!(
-            "terraform {{\n  required_providers {{\n    ecstpl = {{ source = \"ecstpl/ecstpl\" }}\n  }}\n}}\n\nprovider \"ecstpl\" {{\n  region = \"us-east-1\"\n  {}\n}}\n\nresource \"ecstpl_template\" \"bad\" {{\n  {}\n}}\n",
-            case.provider, case.body
+            "{}\nresource \"ecstpl_template\" \"bad\" {{\n  {}\n}}\n",
+            provider_header(&format!("  {}\n", case.provider)),
+            case.body
         );
         // The provider block's own `region` is overridden by a case that sets one.
         let config = if case.provider.starts_with("region") {
@@ -703,9 +705,12 @@ fn tags_and_default_tags_together_over_the_limit_fail_the_plan_without_any_write
     let workspace = Workspace::new(&terraform, &proxy.endpoint());
     let defaults: Vec<String> = (0..30).map(|i| format!("d{i} = \"v\"")).collect();
     let own: Vec<String> = (0..20).map(|i| format!("t{i} = \"v\"")).collect();
+    let header = provider_header(&format!(
+        "  default_tags {{\n    tags = {{\n      {}\n    }}\n  }}\n",
+        defaults.join("\n      ")
+    ));
     let config = format!(
-        "terraform {{\n  required_providers {{\n    ecstpl = {{ source = \"ecstpl/ecstpl\" }}\n  }}\n}}\n\nprovider \"ecstpl\" {{\n  region = \"us-east-1\"\n  default_tags {{\n    tags = {{\n      {}\n    }}\n  }}\n}}\n\nresource \"ecstpl_template\" \"web\" {{\n  {}\n  tags = {{\n    {}\n  }}\n}}\n",
-        defaults.join("\n      "),
+        "{header}\nresource \"ecstpl_template\" \"web\" {{\n  {}\n  tags = {{\n    {}\n  }}\n}}\n",
         body("web", &json(OK), ""),
         own.join("\n    ")
     );
@@ -762,7 +767,7 @@ fn a_number_where_ecs_wants_a_string_fails_the_plan_with_its_path() {
     for (form, argument) in forms {
         let workspace = Workspace::new(&terraform, &proxy.endpoint());
         let config = format!(
-            "terraform {{\n  required_providers {{\n    ecstpl = {{ source = \"ecstpl/ecstpl\" }}\n  }}\n}}\n\nprovider \"ecstpl\" {{\n  region = \"us-east-1\"\n}}\n\nresource \"ecstpl_template\" \"web\" {{\n  family = \"web\"\n  {argument}\n}}\n"
+            "{PLAIN_HEADER}\nresource \"ecstpl_template\" \"web\" {{\n  family = \"web\"\n  {argument}\n}}\n"
         );
         workspace.write("main.tf", &config);
         let output = workspace.run(&["plan", "-input=false", "-no-color"]);

@@ -8,6 +8,7 @@ use std::process::{Child, Stdio};
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout};
+use crate::support::templates::provider_header;
 use crate::support::{
     Moto, Workspace, bootstrap_service, ecs_call, ecstpl_command, revisions, terraform_binaries,
 };
@@ -27,20 +28,12 @@ fn limits_hcl(limits: &std::collections::BTreeMap<String, String>) -> String {
 }
 
 fn module(limits: &std::collections::BTreeMap<String, String>, level: &str) -> String {
+    let header = provider_header(&format!(
+        "  max_retries = 3\n  ecs_rate_limits = {{\n{}  }}\n",
+        limits_hcl(limits)
+    ));
     format!(
-        r#"terraform {{
-  required_providers {{
-    ecstpl = {{ source = "ecstpl/ecstpl" }}
-  }}
-}}
-
-provider "ecstpl" {{
-  region      = "us-east-1"
-  max_retries = 3
-  ecs_rate_limits = {{
-{}  }}
-}}
-
+        r#"{header}
 resource "ecstpl_template" "t" {{
   count         = {TEMPLATES}
   family        = "svc-${{count.index}}-template"
@@ -52,8 +45,7 @@ resource "ecstpl_template" "t" {{
     environment = [{{ name = "LEVEL", value = "{level}" }}]
   }}])
 }}
-"#,
-        limits_hcl(limits)
+"#
     )
 }
 

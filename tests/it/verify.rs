@@ -4,6 +4,7 @@
 
 use crate::support;
 use crate::support::proxy::{Fault, RecordingProxy, Scenario};
+use crate::support::templates::provider_header;
 use crate::support::{CmdOutput, Moto, aws_json_call, bootstrap_service_on, ecstpl};
 use serde_json::{Value as Json, json};
 
@@ -324,19 +325,9 @@ fn verify_references_in_the_provider_fails_the_plan_on_the_attribute() {
     let terraform = support::terraform_binaries().remove(0);
     let workspace = support::Workspace::new(&terraform, &endpoint);
     let config = |verify: bool| {
+        let header = provider_header(&format!("  verify_references = {verify}\n"));
         format!(
-            r#"
-terraform {{
-  required_providers {{
-    ecstpl = {{ source = "ecstpl/ecstpl" }}
-  }}
-}}
-
-provider "ecstpl" {{
-  region            = "us-east-1"
-  verify_references = {verify}
-}}
-
+            r#"{header}
 resource "ecstpl_template" "web" {{
   family             = "web-template"
   deploy_family      = "web"

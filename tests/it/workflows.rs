@@ -28,6 +28,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::support::proxy::{RecordingProxy, Scenario};
+use crate::support::templates::PLAIN_HEADER;
 use crate::support::{
     CmdOutput, Moto, Terraform, Workspace, create_service, ecs_call, ecstpl, terraform_1_15,
 };
@@ -128,17 +129,7 @@ fn template_config(version: u32, keep_superseded: u32, pause: bool) -> String {
     // The service's blue/green pause would hold the action at the pause: it waits for it.
     let wait_until = if pause { "paused" } else { "deployed" };
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    ecstpl = {{ source = "ecstpl/ecstpl" }}
-  }}
-}}
-
-provider "ecstpl" {{
-  region = "us-east-1"
-}}
-
+        r#"{PLAIN_HEADER}
 resource "ecstpl_template" "web" {{
   family                    = "web-template"
   deploy_family             = "web"

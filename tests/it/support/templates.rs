@@ -9,8 +9,12 @@ use serde_json::{Map, Value as Json};
 
 use super::repo_root;
 
-/// `required_providers` and a provider block with few retries, for generated configurations.
-pub const PROVIDER_HEADER: &str = r#"
+/// The start of a test configuration up to the provider block's region: `required_providers`
+/// with ecstpl (loaded through the workspace's `dev_overrides`) and `provider "ecstpl"` in
+/// us-east-1. A literal, for the headers below to close with their own arguments.
+macro_rules! header_open {
+    () => {
+        r#"
 terraform {
   required_providers {
     ecstpl = { source = "ecstpl/ecstpl" }
@@ -18,10 +22,24 @@ terraform {
 }
 
 provider "ecstpl" {
-  region      = "us-east-1"
-  max_retries = 3
+  region = "us-east-1"
+"#
+    };
 }
-"#;
+
+const HEADER_OPEN: &str = header_open!();
+
+/// `required_providers` and a provider block with the provider's defaults.
+pub const PLAIN_HEADER: &str = concat!(header_open!(), "}\n");
+
+/// `required_providers` and a provider block with few retries, for generated configurations.
+pub const PROVIDER_HEADER: &str = concat!(header_open!(), "  max_retries = 3\n}\n");
+
+/// `required_providers` and a provider block with `arguments` after the region: HCL lines,
+/// each indented by two spaces and ending in a newline.
+pub fn provider_header(arguments: &str) -> String {
+    format!("{HEADER_OPEN}{arguments}}}\n")
+}
 
 /// `{{ … }}` placeholders (ecspresso's `{{ must_env `X` }}`, a CI step's `{{ACCOUNT_ID}}`) as
 /// their tool renders them: an account ID, a region, or a plain name.
