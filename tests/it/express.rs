@@ -9,7 +9,8 @@ use crate::support;
 use crate::support::proxy::{RecordingProxy, Scenario};
 use crate::support::templates::PLAIN_HEADER;
 use crate::support::{
-    Moto, Workspace, create_service, ecs_call, ecstpl, register_raw, terraform_binaries,
+    Moto, Workspace, create_service, ecs_call, ecstpl, register_raw, terraform_1_15,
+    terraform_binaries,
 };
 use serde_json::{Value as Json, json};
 
@@ -398,10 +399,7 @@ fn the_rollout_action_and_plan_time_checks_on_an_express_service() {
     let proxy = RecordingProxy::start(&moto.endpoint());
     let endpoint = proxy.endpoint();
     proxy.deployment_scenario(Scenario::Succeed { steps: 1 });
-    let terraform = terraform_binaries()
-        .into_iter()
-        .find(|t| t.version.starts_with("1.15"))
-        .expect("Terraform 1.15 from scripts/bootstrap (actions need 1.14+)");
+    let terraform = terraform_1_15();
     let workspace = Workspace::new(&terraform, &endpoint);
 
     // express = true refuses, at plan, a template Express cannot take: nothing registered.

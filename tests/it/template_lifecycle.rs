@@ -4,7 +4,7 @@
 
 use crate::support;
 use crate::support::templates::{PLAIN_HEADER, provider_header};
-use crate::support::{Moto, Terraform, Workspace, ecs_client, terraform_binaries};
+use crate::support::{Moto, Terraform, Workspace, ecs_client, terraform_1_15, terraform_binaries};
 
 /// The template and the variable it takes, after the header.
 const CONFIG: &str = r#"
@@ -218,10 +218,7 @@ async fn destroy_deregisters_kept_and_pending_template_revisions() {
     let moto = Moto::start();
     let proxy = RecordingProxy::start(&moto.endpoint());
     let ecs = ecs_client(&moto.endpoint()).await;
-    let terraform = terraform_binaries()
-        .into_iter()
-        .find(|t| t.version.starts_with("1.15"))
-        .expect("Terraform 1.15 from scripts/bootstrap");
+    let terraform = terraform_1_15();
     let workspace = Workspace::new(&terraform, &proxy.endpoint());
     let config = format!("{}{CONFIG}", provider_header("  max_retries = 1\n")).replace(
         "tags                     = { team = \"platform\" }",
