@@ -9,7 +9,9 @@ use std::process::Command;
 use std::sync::Arc;
 
 use crate::support;
-use crate::support::{Moto, PROVIDER_BINARY, Terraform, Workspace, repo_root, terraform_binaries};
+use crate::support::{
+    Moto, PROVIDER_BINARY, Terraform, Workspace, gpg_key, repo_root, terraform_binaries,
+};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
@@ -24,45 +26,6 @@ fn platform() -> (&'static str, &'static str) {
         other => panic!("no Go architecture name for {other}"),
     };
     ("linux", arch)
-}
-
-/// A throwaway GnuPG home with one RSA signing key (RSA: Terraform 1.0's OpenPGP library has
-/// no EdDSA). Returns (home, key id, armored private key, armored public key).
-fn gpg_key(name: &str) -> (tempfile::TempDir, String, String, String) {
-    let home = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str]| {
-        let output = Command::new("gpg")
-            .env("GNUPGHOME", home.path())
-            .args(["--batch", "--quiet"])
-            .args(args)
-            .output()
-            .expect("gpg");
-        assert!(
-            output.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
-    gpg(&[
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        &format!("{name} <{name}@example.invalid>"),
-        "rsa2048",
-        "sign",
-        "never",
-    ]);
-    let listing = gpg(&["--with-colons", "--list-secret-keys"]);
-    let key_id = listing
-        .lines()
-        .find(|l| l.starts_with("sec:"))
-        .and_then(|l| l.split(':').nth(4))
-        .unwrap()
-        .to_string();
-    let private = gpg(&["--armor", "--export-secret-keys", &key_id]);
-    let public = gpg(&["--armor", "--export", &key_id]);
-    (home, key_id, private, public)
 }
 
 /// Runs scripts/release on the test binary, signed with `private_key`.
@@ -429,8 +392,9 @@ fn init_from(
 #[test]
 fn https_registry_install_verifies_the_signature_and_refuses_tampering() {
     let moto = Moto::start();
-    let (_home, key_id, private_key, public_key) = gpg_key("release");
-    let (_other_home, other_key_id, _, other_public_key) = gpg_key("impostor");
+    // RSA: Terraform 1.0's OpenPGP library has no EdDSA.
+    let (_home, key_id, private_key, public_key) = gpg_key("release", "rsa2048");
+    let (_other_home, other_key_id, _, other_public_key) = gpg_key("impostor", "rsa2048");
     let files = tempfile::tempdir().unwrap();
     release(files.path(), Some(&private_key));
 

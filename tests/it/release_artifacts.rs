@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::proxy::{RecordingProxy, Rollout};
-use crate::support::{CmdOutput, Moto, PROVIDER_BINARY, bootstrap_service_on, ecs_call, repo_root};
+use crate::support::{
+    CmdOutput, Moto, PROVIDER_BINARY, bootstrap_service_on, ecs_call, gpg_key, repo_root,
+};
 use serde_json::{Value as Json, json};
 
 const ECSTPL: &str = env!("CARGO_BIN_EXE_ecstpl");
@@ -171,38 +173,6 @@ fn release_writes_a_reproducible_cli_archive_listed_in_the_sums() {
     }
 }
 
-/// A throwaway GnuPG home with one signing key; (home, armored private key, armored public key).
-fn gpg_key(name: &str) -> (tempfile::TempDir, String, String) {
-    let home = tempfile::tempdir().unwrap();
-    let gpg = |args: &[&str]| {
-        let output = Command::new("gpg")
-            .env("GNUPGHOME", home.path())
-            .args(["--batch", "--quiet"])
-            .args(args)
-            .output()
-            .expect("gpg");
-        assert!(
-            output.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
-    let user = format!("{name} <{name}@example.invalid>");
-    gpg(&[
-        "--passphrase",
-        "",
-        "--quick-gen-key",
-        &user,
-        "ed25519",
-        "sign",
-        "never",
-    ]);
-    let private = gpg(&["--armor", "--export-secret-keys", &user]);
-    let public = gpg(&["--armor", "--export", &user]);
-    (home, private, public)
-}
-
 /// A runner's view for the install script: its own tool cache, GITHUB_PATH and GITHUB_OUTPUT.
 struct Runner {
     dir: tempfile::TempDir,
@@ -248,8 +218,8 @@ impl Runner {
 
 #[test]
 fn install_verifies_the_release_installs_into_the_tool_cache_and_reuses_it() {
-    let (_home, private_key, public_key) = gpg_key("release");
-    let (_other_home, _, other_public_key) = gpg_key("impostor");
+    let (_home, _, private_key, public_key) = gpg_key("release", "ed25519");
+    let (_other_home, _, _, other_public_key) = gpg_key("impostor", "ed25519");
     let files = tempfile::tempdir().unwrap();
     release(files.path(), Path::new(ECSTPL), Some(&private_key));
 

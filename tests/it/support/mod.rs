@@ -632,3 +632,43 @@ pub fn ecstpl_with_summary(endpoint: &str, args: &[&str], summary: &Path) -> Cmd
         .expect("run ecstpl")
         .into()
 }
+
+/// A throwaway GnuPG home with one signing key of `algorithm` (`rsa2048`, `ed25519`, as
+/// `gpg --quick-gen-key` takes it) for `name <name@example.invalid>`. Returns (home, key id,
+/// armored private key, armored public key).
+pub fn gpg_key(name: &str, algorithm: &str) -> (tempfile::TempDir, String, String, String) {
+    let home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        let output = Command::new("gpg")
+            .env("GNUPGHOME", home.path())
+            .args(["--batch", "--quiet"])
+            .args(args)
+            .output()
+            .expect("gpg");
+        assert!(
+            output.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        &format!("{name} <{name}@example.invalid>"),
+        algorithm,
+        "sign",
+        "never",
+    ]);
+    let listing = gpg(&["--with-colons", "--list-secret-keys"]);
+    let key_id = listing
+        .lines()
+        .find(|l| l.starts_with("sec:"))
+        .and_then(|l| l.split(':').nth(4))
+        .unwrap()
+        .to_string();
+    let private = gpg(&["--armor", "--export-secret-keys", &key_id]);
+    let public = gpg(&["--armor", "--export", &key_id]);
+    (home, key_id, private, public)
+}
