@@ -4,7 +4,7 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout};
-use crate::support::templates::PLAIN_HEADER;
+use crate::support::templates::web_stack;
 use crate::support::{
     CmdOutput, Moto, Workspace, create_service, ecs_client, ecstpl, ecstpl_with_summary,
     terraform_binaries,
@@ -12,28 +12,7 @@ use crate::support::{
 use serde_json::{Value as Json, json};
 
 fn config(log_level: &str) -> String {
-    format!(
-        r#"{PLAIN_HEADER}
-resource "ecstpl_template" "web" {{
-  family        = "web-template"
-  deploy_family = "web"
-  memory        = "512"
-  tags          = {{ team = "web" }}
-  container_definitions = jsonencode([{{
-    name        = "app"
-    image       = "placeholder"
-    environment = [{{ name = "LOG_LEVEL", value = "{log_level}" }}]
-  }}])
-}}
-
-data "ecstpl_deployed_revision" "web" {{
-  cluster      = "prod"
-  service      = "web"
-  template     = ecstpl_template.web.family
-  fallback_arn = ecstpl_template.web.arn
-}}
-"#
-    )
+    web_stack(log_level, "  tags          = { team = \"web\" }\n")
 }
 
 const SERVICE: [&str; 4] = ["--cluster", "prod", "--service", "web"];

@@ -7,33 +7,13 @@ use std::collections::BTreeMap;
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout};
-use crate::support::templates::PLAIN_HEADER;
+use crate::support::templates::{PLAIN_HEADER, web_stack};
 use crate::support::{Moto, Workspace, create_service, ecs_client, terraform_binaries};
 use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Tag};
 use serde_json::{Value as Json, json};
 
 fn config(log_level: &str) -> String {
-    format!(
-        r#"{PLAIN_HEADER}
-resource "ecstpl_template" "web" {{
-  family        = "web-template"
-  deploy_family = "web"
-  memory        = "512"
-  container_definitions = jsonencode([{{
-    name        = "app"
-    image       = "placeholder"
-    environment = [{{ name = "LOG_LEVEL", value = "{log_level}" }}]
-  }}])
-}}
-
-data "ecstpl_deployed_revision" "web" {{
-  cluster      = "prod"
-  service      = "web"
-  template     = ecstpl_template.web.family
-  fallback_arn = ecstpl_template.web.arn
-}}
-"#
-    )
+    web_stack(log_level, "")
 }
 
 /// The data source, to configure it alone.

@@ -8,33 +8,13 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout, Scenario};
-use crate::support::templates::PLAIN_HEADER;
+use crate::support::templates::{PLAIN_HEADER, web_template};
 use crate::support::{Moto, Workspace, create_service, ecs_call, ecstpl, terraform_1_15};
 use serde_json::{Value as Json, json};
 
 /// The documented examples are what the test runs.
 fn example(path: &str) -> String {
     std::fs::read_to_string(support::repo_root().join("examples").join(path)).expect("example")
-}
-
-/// The template with `level` in its environment; `lifecycle` is the resource's lifecycle
-/// block, if any.
-fn template(level: &str, lifecycle: &str) -> String {
-    format!(
-        r#"
-resource "ecstpl_template" "web" {{
-  family                = "web-template"
-  deploy_family         = "web"
-  container_definitions = jsonencode([{{
-    name        = "app"
-    image       = "placeholder"
-    memory      = 128
-    environment = [{{ name = "LEVEL", value = "{level}" }}]
-  }}])
-  {lifecycle}
-}}
-"#
-    )
 }
 
 /// The documented action block, with test timings.
@@ -101,7 +81,10 @@ fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
     let workspace = Workspace::new(&terraform, &proxy.endpoint());
 
     // The template, a service bootstrapped on it, and a CI deploy of the app's image.
-    workspace.write("main.tf", &format!("{PLAIN_HEADER}{}", template("a", "")));
+    workspace.write(
+        "main.tf",
+        &format!("{PLAIN_HEADER}{}", web_template("a", "")),
+    );
     workspace.apply(&[]);
     create_service(
         &proxy.endpoint(),
@@ -133,7 +116,7 @@ fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
     // 1. A template change, then -invoke: the change reaches the service, CI's image stays.
     workspace.write(
         "main.tf",
-        &format!("{PLAIN_HEADER}{}{}", template("b", ""), action()),
+        &format!("{PLAIN_HEADER}{}{}", web_template("b", ""), action()),
     );
     workspace.apply(&[]);
     assert_eq!(
@@ -169,7 +152,7 @@ fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
     let trigger = "lifecycle {\n    action_trigger {\n      events  = [after_update]\n      actions = [action.ecstpl_rollout.web]\n    }\n  }";
     workspace.write(
         "main.tf",
-        &format!("{PLAIN_HEADER}{}{}", template("c", trigger), action()),
+        &format!("{PLAIN_HEADER}{}{}", web_template("c", trigger), action()),
     );
     let applied = workspace.apply(&[]);
     assert!(
@@ -191,7 +174,7 @@ fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
     proxy.simulate_rollouts(Rollout::FailAfter(1));
     workspace.write(
         "main.tf",
-        &format!("{PLAIN_HEADER}{}{}", template("d", trigger), action()),
+        &format!("{PLAIN_HEADER}{}{}", web_template("d", trigger), action()),
     );
     let failed = workspace.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     assert!(!failed.success(), "{}", failed.combined());
@@ -232,7 +215,7 @@ fn a_bad_action_configuration_is_refused_on_its_attribute() {
     let workspace = Workspace::new(&terraform, &proxy.endpoint());
     let config = format!(
         "{PLAIN_HEADER}{}{}",
-        template("a", ""),
+        web_template("a", ""),
         action().replace("timeout       = \"60s\"", "timeout       = \"soon\"")
     );
     validation_error_on(&workspace, &config, "timeout");
@@ -251,7 +234,10 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
     let endpoint = proxy.endpoint();
     let terraform = terraform_1_15();
     let workspace = Workspace::new(&terraform, &endpoint);
-    workspace.write("main.tf", &format!("{PLAIN_HEADER}{}", template("a", "")));
+    workspace.write(
+        "main.tf",
+        &format!("{PLAIN_HEADER}{}", web_template("a", "")),
+    );
     workspace.apply(&[]);
     create_service(
         &endpoint,
@@ -282,7 +268,7 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
     assert!(paused_action.contains("\"paused\""), "{paused_action}");
     workspace.write(
         "main.tf",
-        &format!("{PLAIN_HEADER}{}{paused_action}", template("b", "")),
+        &format!("{PLAIN_HEADER}{}{paused_action}", web_template("b", "")),
     );
     workspace.apply(&[]);
     let invoked = workspace.apply(&["-invoke=action.ecstpl_rollout.web"]);
@@ -328,7 +314,7 @@ fn the_rollout_action_stops_at_a_pause_hook_when_asked_and_says_how_to_continue(
     let waiting_action = action().replace("timeout       = \"60s\"", "timeout       = \"3s\"");
     workspace.write(
         "main.tf",
-        &format!("{PLAIN_HEADER}{}{waiting_action}", template("c", "")),
+        &format!("{PLAIN_HEADER}{}{waiting_action}", web_template("c", "")),
     );
     workspace.apply(&[]);
     let failed = workspace.run(&[
@@ -357,7 +343,7 @@ fn a_wait_until_that_means_nothing_is_refused_on_its_attribute() {
     let workspace = Workspace::new(&terraform_1_15(), &proxy.endpoint());
     let config = format!(
         "{PLAIN_HEADER}{}{}",
-        template("a", ""),
+        web_template("a", ""),
         action().replace(
             "wait_until    = \"deployed\"",
             "wait_until    = \"finished\"",

@@ -6,7 +6,7 @@
 
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Scenario, TaskOutcome};
-use crate::support::templates::PLAIN_HEADER;
+use crate::support::templates::{PLAIN_HEADER, web_template};
 use crate::support::{
     Moto, Workspace, bootstrap_service_on, create_service, ecstpl, terraform_1_15,
 };
@@ -162,18 +162,7 @@ fn the_rollout_actions_diagnostic_carries_why() {
     let workspace = Workspace::new(&terraform, &endpoint);
     let config = |level: &str| {
         format!(
-            r#"{PLAIN_HEADER}
-resource "ecstpl_template" "web" {{
-  family                = "web-template"
-  deploy_family         = "web"
-  container_definitions = jsonencode([{{
-    name        = "app"
-    image       = "placeholder"
-    memory      = 128
-    environment = [{{ name = "LEVEL", value = "{level}" }}]
-  }}])
-}}
-
+            r#"{PLAIN_HEADER}{}
 action "ecstpl_rollout" "web" {{
   config {{
     cluster       = "prod"
@@ -182,7 +171,8 @@ action "ecstpl_rollout" "web" {{
     poll_interval = "200ms"
   }}
 }}
-"#
+"#,
+            web_template(level, "")
         )
     };
     workspace.write("main.tf", &config("a"));

@@ -41,6 +41,56 @@ pub fn provider_header(arguments: &str) -> String {
     format!("{HEADER_OPEN}{arguments}}}\n")
 }
 
+/// `ecstpl_template.web`: the template family `web-template` of deploy family `web`, one
+/// container `app` with a placeholder image, 128 MiB and `LEVEL` = `level` in its
+/// environment; `lifecycle` is the resource's lifecycle block, if any.
+pub fn web_template(level: &str, lifecycle: &str) -> String {
+    format!(
+        r#"
+resource "ecstpl_template" "web" {{
+  family                = "web-template"
+  deploy_family         = "web"
+  container_definitions = jsonencode([{{
+    name        = "app"
+    image       = "placeholder"
+    memory      = 128
+    environment = [{{ name = "LEVEL", value = "{level}" }}]
+  }}])
+  {lifecycle}
+}}
+"#
+    )
+}
+
+/// A stack as it starts: [`PLAIN_HEADER`], `ecstpl_template.web` (template family
+/// `web-template`, deploy family `web`, 512 MiB, one container `app` with a placeholder image
+/// and `LOG_LEVEL` = `log_level`; `arguments` are more lines of the resource after `memory`)
+/// and `data.ecstpl_deployed_revision.web` reading service `web` in cluster `prod`, falling
+/// back to the template revision.
+pub fn web_stack(log_level: &str, arguments: &str) -> String {
+    format!(
+        r#"{PLAIN_HEADER}
+resource "ecstpl_template" "web" {{
+  family        = "web-template"
+  deploy_family = "web"
+  memory        = "512"
+{arguments}  container_definitions = jsonencode([{{
+    name        = "app"
+    image       = "placeholder"
+    environment = [{{ name = "LOG_LEVEL", value = "{log_level}" }}]
+  }}])
+}}
+
+data "ecstpl_deployed_revision" "web" {{
+  cluster      = "prod"
+  service      = "web"
+  template     = ecstpl_template.web.family
+  fallback_arn = ecstpl_template.web.arn
+}}
+"#
+    )
+}
+
 /// `{{ … }}` placeholders (ecspresso's `{{ must_env `X` }}`, a CI step's `{{ACCOUNT_ID}}`) as
 /// their tool renders them: an account ID, a region, or a plain name.
 fn render_placeholders(text: &str) -> String {
