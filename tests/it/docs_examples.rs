@@ -3,7 +3,7 @@
 //! Terraform.
 
 use crate::support;
-use crate::support::{Moto, Workspace, repo_root, terraform_binaries};
+use crate::support::{Moto, Workspace, example, repo_root, terraform_binaries};
 
 #[test]
 fn docs_are_generated_from_the_current_schemas() {
@@ -21,10 +21,6 @@ fn docs_are_generated_from_the_current_schemas() {
         stale.is_empty(),
         "docs are stale: {stale:?}; run `cargo run --example generate-docs` and commit docs/"
     );
-}
-
-fn example(path: &str) -> String {
-    std::fs::read_to_string(repo_root().join("examples").join(path)).unwrap()
 }
 
 #[test]

@@ -10,7 +10,7 @@
 use crate::support;
 use crate::support::proxy::RecordingProxy;
 use crate::support::templates::PROVIDER_HEADER;
-use crate::support::{Moto, Terraform, Workspace, register_raw, terraform_1_15};
+use crate::support::{Moto, Terraform, Workspace, example, register_raw, terraform_1_15};
 use serde_json::{Value as Json, json};
 
 fn workspace_with_aws_stub(terraform: &Terraform, endpoint: &str) -> Workspace {
@@ -31,11 +31,6 @@ fn workspace_with_aws_stub(terraform: &Terraform, endpoint: &str) -> Workspace {
         aws_dir.display()
     );
     Workspace::with_cli_config(terraform, endpoint, &cli_config)
-}
-
-/// The documented examples are what the tests run.
-fn example(path: &str) -> String {
-    std::fs::read_to_string(support::repo_root().join("examples").join(path)).expect("example")
 }
 
 const CONTAINERS_HCL: &str = r#"jsonencode([{ name = "app", image = "nginx:1.27", memory = 128, essential = true, portMappings = [{ containerPort = 80 }] }])"#;

@@ -9,13 +9,8 @@
 use crate::support;
 use crate::support::proxy::{RecordingProxy, Rollout, Scenario};
 use crate::support::templates::{PLAIN_HEADER, web_template};
-use crate::support::{Moto, Workspace, create_service, ecs_call, ecstpl, terraform_1_15};
+use crate::support::{Moto, Workspace, create_service, ecs_call, ecstpl, example, terraform_1_15};
 use serde_json::{Value as Json, json};
-
-/// The documented examples are what the test runs.
-fn example(path: &str) -> String {
-    std::fs::read_to_string(support::repo_root().join("examples").join(path)).expect("example")
-}
 
 /// The documented action block, with test timings.
 fn action() -> String {

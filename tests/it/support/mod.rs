@@ -20,6 +20,11 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A documented example (`examples/{path}`): what the docs show is what the tests run.
+pub fn example(path: &str) -> String {
+    std::fs::read_to_string(repo_root().join("examples").join(path)).expect("example")
+}
+
 fn tools_dir() -> PathBuf {
     std::env::var_os("ECSTPL_TEST_TOOLS")
         .map(PathBuf::from)
