@@ -2,8 +2,7 @@
 //! `cargo run --example generate-docs`), and every example is formatted and valid for real
 //! Terraform.
 
-use crate::support;
-use crate::support::{Moto, Workspace, example, repo_root, terraform_binaries};
+use crate::support::{Moto, Workspace, aws_stub_dir, example, repo_root, terraform_binaries};
 
 #[test]
 fn docs_are_generated_from_the_current_schemas() {
@@ -104,39 +103,6 @@ fn examples_validate() {
     }
 }
 
-/// A workspace that loads ecstpl under test and the AWS schema stub for hashicorp/aws.
-fn workspace_with_aws_stub(
-    terraform: &support::Terraform,
-    endpoint: &str,
-    overrides: &std::path::Path,
-) -> Workspace {
-    let ecstpl_dir = std::path::Path::new(support::PROVIDER_BINARY)
-        .parent()
-        .unwrap();
-    let cli_config = format!(
-        "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n    \"registry.terraform.io/hashicorp/aws\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-        ecstpl_dir.display(),
-        overrides.display()
-    );
-    Workspace::with_cli_config(terraform, endpoint, &cli_config)
-}
-
-/// A directory holding the AWS schema stub as `terraform-provider-aws`.
-fn aws_stub_dir() -> tempfile::TempDir {
-    let stub = std::path::Path::new(support::PROVIDER_BINARY)
-        .parent()
-        .unwrap()
-        .join("examples/aws-schema-stub");
-    assert!(
-        stub.exists(),
-        "{} is missing: `cargo build --examples` (scripts/test does)",
-        stub.display()
-    );
-    let overrides = tempfile::tempdir().unwrap();
-    std::fs::copy(&stub, overrides.path().join("terraform-provider-aws")).unwrap();
-    overrides
-}
-
 /// examples/complete also uses `aws_ecs_service` from hashicorp/aws, which cannot be
 /// downloaded here: a schema stub with the AWS provider's names and types for the attributes
 /// the example uses stands in for it (examples/aws-schema-stub.rs, built by scripts/test).
@@ -145,7 +111,7 @@ fn complete_example_validates() {
     let overrides = aws_stub_dir();
     let moto = Moto::start();
     for terraform in terraform_binaries() {
-        let workspace = workspace_with_aws_stub(&terraform, &moto.endpoint(), overrides.path());
+        let workspace = Workspace::with_aws_stub(&terraform, &moto.endpoint(), overrides.path());
         workspace.write("main.tf", &example("complete/main.tf"));
         let output = workspace.run(&["validate", "-no-color"]);
         assert!(
@@ -165,7 +131,7 @@ fn complete_example_asks_for_its_subnets() {
     let overrides = aws_stub_dir();
     let moto = Moto::start();
     for terraform in terraform_binaries() {
-        let workspace = workspace_with_aws_stub(&terraform, &moto.endpoint(), overrides.path());
+        let workspace = Workspace::with_aws_stub(&terraform, &moto.endpoint(), overrides.path());
         workspace.write("main.tf", &example("complete/main.tf"));
         let unset = workspace.run(&["plan", "-input=false", "-no-color"]);
         let text = unset

@@ -10,28 +10,8 @@
 use crate::support;
 use crate::support::proxy::RecordingProxy;
 use crate::support::templates::PROVIDER_HEADER;
-use crate::support::{Moto, Terraform, Workspace, example, register_raw, terraform_1_15};
+use crate::support::{Moto, Workspace, aws_stub_dir, example, register_raw, terraform_1_15};
 use serde_json::{Value as Json, json};
-
-fn workspace_with_aws_stub(terraform: &Terraform, endpoint: &str) -> Workspace {
-    let bin = std::path::Path::new(support::PROVIDER_BINARY)
-        .parent()
-        .expect("target dir");
-    let stub = bin.join("examples/aws-schema-stub");
-    assert!(
-        stub.exists(),
-        "{}: `cargo build --examples`",
-        stub.display()
-    );
-    let aws_dir = tempfile::tempdir().expect("temp dir").keep();
-    std::fs::copy(&stub, aws_dir.join("terraform-provider-aws")).expect("copy stub");
-    let cli_config = format!(
-        "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n    \"registry.terraform.io/hashicorp/aws\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-        bin.display(),
-        aws_dir.display()
-    );
-    Workspace::with_cli_config(terraform, endpoint, &cli_config)
-}
 
 const CONTAINERS_HCL: &str = r#"jsonencode([{ name = "app", image = "nginx:1.27", memory = 128, essential = true, portMappings = [{ containerPort = 80 }] }])"#;
 
@@ -121,7 +101,7 @@ fn moved_from_aws_ecs_task_definition_keeps_the_revision_and_plans_only_the_cont
     let endpoint = proxy.endpoint();
     let terraform = terraform_1_15();
     let arn = register_foreign(&moto.endpoint(), "legacy-web");
-    let workspace = workspace_with_aws_stub(&terraform, &endpoint);
+    let workspace = Workspace::with_aws_stub(&terraform, &endpoint, &aws_stub_dir().keep());
     workspace.write(
         "terraform.tfstate",
         &aws_state(
@@ -220,7 +200,8 @@ fn a_move_from_anything_else_is_refused_with_the_reason() {
         ),
     ];
     for (state, from, reason) in cases {
-        let workspace = workspace_with_aws_stub(&terraform, &moto.endpoint());
+        let workspace =
+            Workspace::with_aws_stub(&terraform, &moto.endpoint(), &aws_stub_dir().keep());
         workspace.write("terraform.tfstate", &state);
         workspace.write(
             "main.tf",
@@ -754,7 +735,7 @@ fn following_the_migration_guide_the_first_deploy_succeeds() {
         &json!({"cluster": "prod", "serviceName": "web", "desiredCount": 1, "taskDefinition": arn}),
     );
 
-    let workspace = workspace_with_aws_stub(&terraform, &endpoint);
+    let workspace = Workspace::with_aws_stub(&terraform, &endpoint, &aws_stub_dir().keep());
     workspace.write(
         "terraform.tfstate",
         &aws_state(

@@ -262,14 +262,17 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(terraform: &Terraform, ecs_endpoint: &str) -> Workspace {
-        let provider_dir = Path::new(PROVIDER_BINARY)
-            .parent()
-            .expect("provider binary directory");
-        let cli_config = format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-            provider_dir.display()
+        Workspace::with_cli_config(terraform, ecs_endpoint, &dev_overrides(""))
+    }
+
+    /// A workspace that also loads hashicorp/aws from `aws_stub`, a directory from
+    /// [`aws_stub_dir`].
+    pub fn with_aws_stub(terraform: &Terraform, ecs_endpoint: &str, aws_stub: &Path) -> Workspace {
+        let aws = format!(
+            "    \"registry.terraform.io/hashicorp/aws\" = \"{}\"\n",
+            aws_stub.display()
         );
-        Workspace::with_cli_config(terraform, ecs_endpoint, &cli_config)
+        Workspace::with_cli_config(terraform, ecs_endpoint, &dev_overrides(&aws))
     }
 
     /// A workspace with its own CLI configuration (provider installation) instead of the
@@ -413,6 +416,35 @@ impl Workspace {
         let shown = self.run_ok("output", &["output", "-json"]);
         serde_json::from_str(&shown.stdout).expect("outputs JSON")
     }
+}
+
+/// A CLI configuration whose `dev_overrides` load ecstpl from its build directory, and the
+/// providers of `more` (lines of the block).
+fn dev_overrides(more: &str) -> String {
+    let provider_dir = Path::new(PROVIDER_BINARY)
+        .parent()
+        .expect("provider binary directory");
+    format!(
+        "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/ecstpl/ecstpl\" = \"{}\"\n{more}  }}\n  direct {{}}\n}}\n",
+        provider_dir.display()
+    )
+}
+
+/// A directory holding the AWS schema stub (examples/aws-schema-stub.rs: the names and types
+/// of the hashicorp/aws attributes the tests use) as `terraform-provider-aws`.
+pub fn aws_stub_dir() -> tempfile::TempDir {
+    let stub = Path::new(PROVIDER_BINARY)
+        .parent()
+        .expect("provider binary directory")
+        .join("examples/aws-schema-stub");
+    assert!(
+        stub.exists(),
+        "{} is missing: `cargo build --examples` (scripts/test does)",
+        stub.display()
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(&stub, dir.path().join("terraform-provider-aws")).expect("copy stub");
+    dir
 }
 
 /// Terraform 1.15 from scripts/bootstrap: actions need 1.14, `moved` across types 1.8,
