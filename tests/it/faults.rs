@@ -13,16 +13,9 @@ use std::collections::BTreeSet;
 use crate::support::proxy::{Fault, RecordingProxy, Rollout};
 use crate::support::templates::PROVIDER_HEADER;
 use crate::support::{
-    CmdOutput, Moto, Workspace, create_service, ecs_call, ecstpl, terraform_binaries,
+    CmdOutput, Moto, Workspace, create_service, ecs_call, ecstpl, env_number, terraform_binaries,
 };
 use serde_json::{Value as Json, json};
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn config(level: &str) -> String {
     format!(

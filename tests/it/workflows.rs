@@ -30,16 +30,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::support::proxy::{RecordingProxy, Scenario};
 use crate::support::templates::PLAIN_HEADER;
 use crate::support::{
-    CmdOutput, Moto, Terraform, Workspace, create_service, ecs_call, ecstpl, terraform_1_15,
+    CmdOutput, Moto, Terraform, Workspace, create_service, ecs_call, ecstpl, env_number,
+    terraform_1_15,
 };
 use serde_json::{Value as Json, json};
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// The render a deployed revision is: the template version, the app's image, an overlay.
 #[derive(Clone, Debug, PartialEq)]
@@ -720,9 +714,9 @@ fn sequence(seed: u64, steps: u64, terraform: &Terraform, figures: &mut Figures)
 #[test]
 fn seeded_workflows_keep_the_contract() {
     let terraform = terraform_1_15();
-    let first = env_number("ECSTPL_WORKFLOW_FIRST_SEED", 1);
-    let count = env_number("ECSTPL_WORKFLOW_SEEDS", 4);
-    let steps = env_number("ECSTPL_WORKFLOW_STEPS", 12);
+    let first: u64 = env_number("ECSTPL_WORKFLOW_FIRST_SEED", 1);
+    let count: u64 = env_number("ECSTPL_WORKFLOW_SEEDS", 4);
+    let steps: u64 = env_number("ECSTPL_WORKFLOW_STEPS", 12);
     let mut figures = Figures::default();
     let started = std::time::Instant::now();
     for seed in first..first + count {

@@ -25,6 +25,15 @@ pub fn example(path: &str) -> String {
     std::fs::read_to_string(repo_root().join("examples").join(path)).expect("example")
 }
 
+/// A number from the environment variable `name` (a test's scale: runs, seeds, a rate), or
+/// `default` when it is not set or not a number.
+pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn tools_dir() -> PathBuf {
     std::env::var_os("ECSTPL_TEST_TOOLS")
         .map(PathBuf::from)
