@@ -3,7 +3,7 @@
 //! can check the complete example where the real AWS provider cannot be downloaded, and
 //! `aws_ecs_task_definition` (schema version 1, as hashicorp/aws 5.x writes its state), so a
 //! state it wrote can be moved to `ecstpl_template`. Built by `cargo test`; used by
-//! `tests/docs_examples.rs` and `tests/migration.rs`. Plans nothing.
+//! `tests/it/docs_examples.rs` and `tests/it/migration.rs`. Plans nothing.
 
 use std::sync::Arc;
 

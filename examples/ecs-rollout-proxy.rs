@@ -3,19 +3,19 @@
 //! the first argument, completes every rollout after one poll, prints its endpoint, and runs
 //! until killed. Test tooling, not part of ecstpl.
 
-#[path = "../tests/support/deployments.rs"]
+#[path = "../tests/it/support/deployments.rs"]
 #[allow(dead_code)]
 mod deployments;
-#[path = "../tests/support/ecs_model.rs"]
+#[path = "../tests/it/support/ecs_model.rs"]
 #[allow(dead_code)]
 mod ecs_model;
-#[path = "../tests/support/express.rs"]
+#[path = "../tests/it/support/express.rs"]
 #[allow(dead_code)]
 mod express;
-#[path = "../tests/support/proxy.rs"]
+#[path = "../tests/it/support/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;
-#[path = "../tests/support/throttle.rs"]
+#[path = "../tests/it/support/throttle.rs"]
 #[allow(dead_code)]
 mod throttle;
 

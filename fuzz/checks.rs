@@ -1,4 +1,4 @@
-//! What every fuzz target asserts, shared with `tests/fuzz_seeds.rs` so CI runs the same checks
+//! What every fuzz target asserts, shared with `tests/it/fuzz_seeds.rs` so CI runs the same checks
 //! over the seed corpus on stable Rust. Each function takes arbitrary bytes and panics only when
 //! a property is broken: decoding never panics, what decodes re-encodes to the same value, the
 //! normalizer is idempotent and the validator never panics on anything the parser accepts.

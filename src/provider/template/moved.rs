@@ -7,7 +7,7 @@
 //! proxy `type = "APPMESH"`). An ecstpl configuration with the same arguments leaves those
 //! null, so each is taken here as unset, or is a value ECS fills in that the plan rules
 //! already treat as unset (`AbsentMeans` in the schema module). The audit, with its evidence,
-//! is the table in docs/guides/migrating.md; `tests/migration.rs` runs it against the real
+//! is the table in docs/guides/migrating.md; `tests/it/migration.rs` runs it against the real
 //! hashicorp/aws where it is installed.
 //!
 //! The AWS provider keeps `volume`, `placement_constraints` and `inference_accelerator` as
