@@ -101,16 +101,17 @@ class Moto:
 
 class RawEcs:
     """ECS calls over one kept-alive HTTP/1.1 connection, each SigV4-signed with botocore's
-    signer and its JSON answer parsed: what any client must do, and nothing more."""
+    signer for `region` and its JSON answer parsed: what any client must do, and nothing more.
+    moto serves every Region on one endpoint and keys what it holds by the signing Region."""
 
-    def __init__(self, endpoint):
+    def __init__(self, endpoint, region="us-east-1"):
         from botocore.auth import SigV4Auth
         from botocore.credentials import Credentials
 
         self.endpoint = endpoint.rstrip("/")
         host, port = self.endpoint.removeprefix("http://").split(":")
         self.connection = http.client.HTTPConnection(host, int(port), timeout=60)
-        self.signer = SigV4Auth(Credentials("testing", "testing"), "ecs", "us-east-1")
+        self.signer = SigV4Auth(Credentials("testing", "testing"), "ecs", region)
         self.connects = 0
 
     def call(self, operation, body):
@@ -174,50 +175,71 @@ THROTTLED_BODY = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 
 
 class EcsThrottle:
-    """The account's buckets, full when created: a call that finds its bucket empty is
-    answered `ThrottlingException: Rate exceeded` and never reaches moto."""
+    """The account's buckets, one set per Region (ECS's limits are per account and Region),
+    each full when created: a call that finds its bucket empty is answered
+    `ThrottlingException: Rate exceeded` and never reaches moto."""
 
     def __init__(self):
-        now = time.monotonic()
         self.lock = threading.Lock()
         self.category = {op: c for c, (ops, _, _) in ECS_BUCKETS.items() for op in ops}
-        self.buckets = {c: [float(burst), now] for c, (_, burst, _) in ECS_BUCKETS.items()}
-        self.accepted = {}
-        self.throttled = {}
+        self.buckets = {}  # (region, category) → [tokens, when]; full at the Region's first call
+        self.accepted = {}  # category → calls let through, all Regions
+        self.accepted_in = {}  # region → {category → calls let through}
+        self.throttled = {}  # operation → throttled answers, all Regions
+        self.throttled_in = {}  # region → throttled answers
 
-    def admit(self, operation):
+    def admit(self, operation, region=""):
         category = self.category.get(operation)
         if category is None:
             return True
         _, burst, refill = ECS_BUCKETS[category]
         with self.lock:
-            bucket = self.buckets[category]
             now = time.monotonic()
+            bucket = self.buckets.setdefault((region, category), [float(burst), now])
             bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) * refill)
             bucket[1] = now
             if bucket[0] >= 1.0:
                 bucket[0] -= 1.0
                 self.accepted[category] = self.accepted.get(category, 0) + 1
+                in_region = self.accepted_in.setdefault(region, {})
+                in_region[category] = in_region.get(category, 0) + 1
                 return True
             self.throttled[operation] = self.throttled.get(operation, 0) + 1
+            self.throttled_in[region] = self.throttled_in.get(region, 0) + 1
             return False
 
     def floor(self):
-        """The least time the accepted calls need: max over categories of (accepted − burst) / refill."""
+        """The least time the accepted calls need: max over Regions and categories of
+        (accepted − burst) / refill (each Region has its own buckets, so their waits overlap)."""
         return max(
-            [max(0.0, (count - ECS_BUCKETS[c][1]) / ECS_BUCKETS[c][2]) for c, count in self.accepted.items()] or [0.0]
+            [
+                max(0.0, (count - ECS_BUCKETS[c][1]) / ECS_BUCKETS[c][2])
+                for by_category in self.accepted_in.values()
+                for c, count in by_category.items()
+            ]
+            or [0.0]
         )
+
+
+SIGNING_REGION = re.compile(r"Credential=[^/,\s]*/[^/,\s]*/([^/,\s]+)/")
+
+
+def signing_region(authorization):
+    """The Region a SigV4 request was signed for: `Credential=AKID/DATE/REGION/ecs/aws4_request`."""
+    found = SIGNING_REGION.search(authorization or "")
+    return found.group(1) if found else ""
 
 
 class CountingProxy:
     """An HTTP proxy in front of moto that records every request's ECS operation (from
     X-Amz-Target) and body. Used only to count and record calls, never while timing, except
     with an `EcsThrottle` (set `throttle`), where the wall time against the buckets' floor is
-    the figure."""
+    the figure; then `stamps` also gets (when, operation, Region, admitted) for each call."""
 
     def __init__(self, upstream):
         self.throttle = None
         self.records = []
+        self.stamps = []
         self.client_ports = set()
         lock = threading.Lock()
         host, port = upstream.removeprefix("http://").rstrip("/").split(":")
@@ -237,7 +259,13 @@ class CountingProxy:
                 body = self.rfile.read(length) if length else b""
                 throttle = proxy.throttle
                 operation = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
-                if throttle is not None and not throttle.admit(operation):
+                admitted = True
+                if throttle is not None:
+                    region = signing_region(self.headers.get("Authorization"))
+                    admitted = throttle.admit(operation, region)
+                    with lock:
+                        proxy.stamps.append((time.monotonic(), operation, region, admitted))
+                if not admitted:
                     with lock:
                         records.append((operation, body, 400, THROTTLED_BODY))
                     self.send_response(400)
@@ -920,29 +948,47 @@ resource "ecstpl_template" "t" {{
         for n in self.args.fleet_sizes:
             self.results["fleet"][n] = {"templates": self.fleet_templates(n), "deploys": self.fleet_deploys(n)}
 
-    def throttled_run(self, proxy, what, run):
+    def throttled_run(self, proxy, what, run, keep=None):
         """Runs `run` against fresh, full ECS buckets; the wall time, the floor those buckets
-        set for the calls ECS accepted, and the throttled answers."""
+        set for the calls ECS accepted, and the throttled answers. `keep`, a list, receives
+        the requests recorded meanwhile."""
         proxy.take()
+        proxy.stamps.clear()
         throttle = EcsThrottle()
         proxy.throttle = throttle
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.monotonic()
         outcome = run()
         wall = time.perf_counter() - start
         proxy.throttle = None
-        calls = op_counts([r for r in proxy.take() if r[0]])
+        # When each operation's calls came, in seconds from the start: the first, and the last ECS accepted.
+        first_call = {}
+        last_accepted = {}
+        for when, operation, _, admitted in proxy.stamps:
+            if operation:
+                first_call[operation] = min(first_call.get(operation, when - started), when - started)
+                if admitted:
+                    last_accepted[operation] = max(last_accepted.get(operation, 0.0), when - started)
+        records = [r for r in proxy.take() if r[0]]
+        if keep is not None:
+            keep.extend(records)
+        calls = op_counts(records)
         result = {
             "wall": wall,
             "floor": throttle.floor(),
             "throttled": sum(throttle.throttled.values()),
             "throttled_by_action": throttle.throttled,
             "accepted_by_category": throttle.accepted,
+            "accepted_by_region": throttle.accepted_in,
+            "throttled_by_region": throttle.throttled_in,
             "calls": calls,
+            "first_call": first_call,
+            "last_accepted": last_accepted,
         }
         result.update(outcome)
         result["ratio"] = wall / result["floor"] if result["floor"] else float("nan")
+        ratio = f"{result['ratio']:.2f}x" if result["floor"] else "n/a"
         log(
-            f"  {what}: {secs(wall)}, floor {secs(result['floor'])} ({result['ratio']:.2f}x), errors {result['errors']}, "
+            f"  {what}: {secs(wall)}, floor {secs(result['floor'])} ({ratio}), errors {result['errors']}, "
             f"throttled {result['throttled']} {throttle.throttled}, accepted {throttle.accepted}"
         )
         return result
@@ -1040,6 +1086,186 @@ resource "ecstpl_template" "t" {{
         finally:
             proxy.stop()
             moto.stop()
+
+    # -- row g: one fleet command against one process per service --------------------------------
+
+    FLEETCMD_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+
+    def row_fleetcmd(self):
+        n, regions = self.args.fleetcmd_services, self.args.fleetcmd_regions
+        # Services spread evenly, round robin: service i in regions[i % len(regions)].
+        placement = [(f"svc{i}", regions[i % len(regions)]) for i in range(n)]
+        self.results["fleetcmd"] = {"services": n, "regions": list(regions), "scenarios": {}}
+        for scenario in ("shared", "own"):
+            self.results["fleetcmd"]["scenarios"][scenario] = {
+                side: self.fleetcmd_side(scenario, side, placement) for side in ("fleet", "processes")
+            }
+
+    def fleetcmd_setup(self, endpoint, scenario, placement):
+        """Unthrottled, straight to moto, each Region through a client signing for it: cluster
+        `prod` per Region and the services, on one template per Region (`shared`: family
+        web-template, deploy family web) or one template per service (`own`: svcI-template,
+        deploy family svcI)."""
+        for region in dict.fromkeys(r for _, r in placement):
+            raw = RawEcs(endpoint, region)
+            raw.call("CreateCluster", {"clusterName": "prod"})
+            if scenario == "shared":
+                raw.call("RegisterTaskDefinition", self.tagged_template("web-template", "web"))
+            for service, where in placement:
+                if where != region:
+                    continue
+                family = "web-template" if scenario == "shared" else f"{service}-template"
+                if scenario == "own":
+                    raw.call("RegisterTaskDefinition", self.tagged_template(family, service))
+                raw.call(
+                    "CreateService",
+                    {"cluster": "prod", "serviceName": service, "taskDefinition": f"{family}:1", "desiredCount": 1},
+                )
+            raw.close()
+
+    def tagged_template(self, family, deploy_family):
+        template = dict(self.TEMPLATE_BODY, family=family)
+        template["tags"] = [
+            {"key": "ecstpl:role", "value": "template"},
+            {"key": "ecstpl:deploy-family", "value": deploy_family},
+        ]
+        return template
+
+    @staticmethod
+    def fleet_toml(placement):
+        """One wave with every target (max_parallel unset: all at once)."""
+        lines = [
+            "# scripts/bench: every service of the run in one wave.",
+            "[[wave]]",
+            'name = "all"',
+        ]
+        for service, region in placement:
+            lines += ["", "[[wave.target]]", f'region  = "{region}"', 'cluster = "prod"', f'service = "{service}"']
+        return "\n".join(lines) + "\n"
+
+    def fleetcmd_live(self, endpoint, placement):
+        """Each service's live revision and that revision's image, through RawEcs per Region."""
+        live = {}
+        for region in dict.fromkeys(r for _, r in placement):
+            raw = RawEcs(endpoint, region)
+            services = [s for s, r in placement if r == region]
+            images = {}
+            for start in range(0, len(services), 10):
+                answer = raw.call("DescribeServices", {"cluster": "prod", "services": services[start : start + 10]})
+                for service in answer["services"]:
+                    arn = service["taskDefinition"]
+                    if arn not in images:
+                        body = raw.call("DescribeTaskDefinition", {"taskDefinition": arn})["taskDefinition"]
+                        images[arn] = body["containerDefinitions"][0]["image"]
+                    live[(service["serviceName"], region)] = (arn, images[arn])
+            raw.close()
+        return live
+
+    def fleetcmd_run(self, side, placement, env, fleet_file):
+        """(fleet) one `ecstpl deploy --fleet`, or (processes) one `ecstpl deploy` per service,
+        all started at once; the errors."""
+        n = len(placement)
+        if side == "fleet":
+            done = subprocess.run(
+                [str(self.cli), "deploy", "--fleet", str(fleet_file), "--image", "app=repo:v1", "--no-wait", "--output", "json"],
+                env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            )
+            try:
+                report = json.loads(done.stdout)
+            except ValueError:
+                report = {"targets": []}
+            targets = report.get("targets", [])
+            failures = [
+                (t.get("target"), t.get("result"), t.get("exit_code"), (t.get("message") or "")[-300:])
+                for t in targets
+                if t.get("result") != "started" or t.get("exit_code")
+            ]
+            # Every target not started is an error; so is a failed process whose targets all started.
+            missing = n - (len(targets) - len(failures))
+            return {
+                "exit": done.returncode,
+                "errors": missing or int(done.returncode != 0),
+                "failures": failures[:5] + ([("(process)", done.returncode, done.stderr[-600:])] if done.returncode else []),
+                "reported": len(targets),
+                "reported_registered": sum(1 for t in targets if t.get("registered")),
+                "results": op_counts([(t.get("result"),) for t in targets]),
+            }
+        start = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [
+                    str(self.cli), "deploy", "--cluster", "prod", "--service", service, "--region", region,
+                    "--image", "app=repo:v1", "--no-wait",
+                ],
+                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+            for service, region in placement
+        ]
+        spawned = time.perf_counter() - start
+        failures = []
+        for (service, region), proc in zip(placement, procs):
+            _, err = proc.communicate()
+            if proc.returncode != 0:
+                failures.append((f"{region}/prod/{service}", proc.returncode, err.decode(errors="replace")[-300:]))
+        return {
+            "exit": max((f[1] for f in failures), default=0),
+            "errors": len(failures),
+            "failures": failures[:5],
+            "spawned": spawned,
+        }
+
+    def fleetcmd_side(self, scenario, side, placement):
+        """One side of a scenario: in a fresh moto, set-up, then the deploy against fresh, full
+        buckets (the figure); and in another fresh moto the same without any rate limit (no
+        throttle, the client's limits raised), for what starting the processes and making the
+        calls costs on this machine."""
+        n = len(placement)
+        regions = len(dict.fromkeys(r for _, r in placement))
+        fleet_file = self.work / f"fleet-{scenario}.toml"
+        fleet_file.write_text(self.fleet_toml(placement))
+        result = None
+        for limits in ("published", "none"):
+            moto = Moto(self.venv, self.work, f"fleetcmd-{scenario}-{side}-{limits}")
+            proxy = CountingProxy(moto.endpoint)
+            try:
+                log(f"fleetcmd: {scenario} template(s), {side}, rate limits {limits}: {n} services in {regions} Regions (moto {moto.endpoint})")
+                started = time.perf_counter()
+                self.fleetcmd_setup(moto.endpoint, scenario, placement)
+                log(f"  set-up (unthrottled) {secs(time.perf_counter() - started)}")
+                if limits == "none":
+                    env = self.base_env(proxy.endpoint)
+                    start = time.perf_counter()
+                    outcome = self.fleetcmd_run(side, placement, env, fleet_file)
+                    wall = time.perf_counter() - start
+                    proxy.take()
+                    done = sum(1 for _, image in self.fleetcmd_live(moto.endpoint, placement).values() if image == "repo:v1")
+                    result["unlimited"] = {"wall": wall, "errors": outcome["errors"], "done": done, "spawned": outcome.get("spawned")}
+                    log(f"  without rate limits: {secs(wall)}, errors {outcome['errors']}, {done} of {n} on repo:v1")
+                    continue
+                env = self.base_env(proxy.endpoint, paced=True)
+                records = []
+                result = self.throttled_run(
+                    proxy, f"{scenario}: {side}", lambda: self.fleetcmd_run(side, placement, env, fleet_file), keep=records
+                )
+                # The calls ECS answered (not throttled), and the registrations among them.
+                answered = [r for r in records if r[3] != THROTTLED_BODY]
+                result["answered_calls"] = op_counts(answered)
+                result["registrations"] = sum(
+                    1 for op, _, status, _ in answered if op == "RegisterTaskDefinition" and status == 200
+                )
+                live = self.fleetcmd_live(moto.endpoint, placement)
+                result["done"] = sum(1 for _, image in live.values() if image == "repo:v1")
+                result["revisions_live"] = len({arn for arn, image in live.values() if image == "repo:v1"})
+                result["services"] = n
+                log(
+                    f"  {result['registrations']} registrations; {result['done']} of {n} on repo:v1 "
+                    f"({result['revisions_live']} distinct revisions); calls {result['calls']}; "
+                    f"first call {result['first_call']}; last accepted {result['last_accepted']}"
+                )
+            finally:
+                proxy.stop()
+                moto.stop()
+        return result
 
     # -- perf ---------------------------------------------------------------------------------
 
@@ -1388,9 +1614,102 @@ resource "ecstpl_template" "t" {{
                         + verdict(r["errors"] == 0 and r["done"] == n and r["ratio"] <= 1.2),
                     )
                 )
+        fleetcmd = self.results.get("fleetcmd")
+        if fleetcmd:
+            n, regions = fleetcmd["services"], len(fleetcmd["regions"])
+            for scenario, r in fleetcmd["scenarios"].items():
+                f, p = r["fleet"], r["processes"]
+                rows.append(
+                    (
+                        f"one `ecstpl deploy --fleet` over {n} services in {regions} Regions ({self.FLEETCMD_SCENARIOS[scenario]}) under ECS's published rates",
+                        f"{secs(f['wall'])} ({self.floor_text(f)}); {f['errors']} errors; {f['done']} of {n} done; "
+                        f"{f['throttled']} throttled answers; {f['registrations']} registrations",
+                        f"{n} `ecstpl deploy --no-wait` processes at once: {secs(p['wall'])} ({self.floor_text(p)}); "
+                        f"{p['errors']} errors; {p['done']} of {n} done; {p['throttled']} throttled answers; {p['registrations']} registrations",
+                        f"{f['wall'] / p['wall']:.2f}× the processes' wall",
+                        f"0 errors, ≤ 1.2× floor{' (n/a: floor 0)' if not f['floor'] else ''}: " + verdict(self.fleetcmd_met(f, n)),
+                    )
+                )
         lines = ["| figure | ecstpl | comparison | ratio | target |", "|---|---|---|---|---|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
+        if fleetcmd:
+            lines += self.fleetcmd_tables(fleetcmd)
         return "\n".join(lines)
+
+    FLEETCMD_SCENARIOS = {"shared": "one template per Region", "own": "a template per service"}
+
+    @staticmethod
+    def floor_text(r):
+        if not r["floor"]:
+            return "floor 0: n/a"
+        return f"floor {secs(r['floor'])}, {r['ratio']:.2f}×"
+
+    @staticmethod
+    def fleetcmd_met(r, n):
+        return r["errors"] == 0 and r["done"] == n and (not r["floor"] or r["ratio"] <= 1.2)
+
+    def fleetcmd_tables(self, fleetcmd):
+        """A table per scenario, the fleet command and the processes side by side."""
+        n, regions = fleetcmd["services"], fleetcmd["regions"]
+        lines = []
+        for scenario, r in fleetcmd["scenarios"].items():
+            f, p = r["fleet"], r["processes"]
+            ratio = lambda a, b: f"{a / b:.2f}×" if b else "—"  # noqa: E731
+
+            def wall_floor(x):
+                return f"n/a (floor 0); wall {secs(x['wall'])}" if not x["floor"] else f"**{x['ratio']:.2f}×**"
+
+            def per_target(x):
+                return ", ".join(f"{op} {count / n:.2f}" for op, count in sorted(x["calls"].items(), key=lambda kv: -kv[1]))
+
+            def accepted(x):
+                return ", ".join(
+                    f"{region} " + " ".join(f"{c} {k}" for c, k in sorted(by.items()))
+                    for region, by in sorted(x["accepted_by_region"].items())
+                )
+
+            def throttled(x):
+                by = ", ".join(f"{op} {k}" for op, k in sorted(x["throttled_by_action"].items(), key=lambda kv: -kv[1]))
+                return f"{x['throttled']}" + (f" ({by})" if by else "")
+
+            def errors(x):
+                return f"{x['errors']}" + (f": {x['failures'][0]}" if x["failures"] else "")
+
+            def timeline(x):
+                first = min(x["first_call"].values(), default=float("nan"))
+                register = x["first_call"].get("RegisterTaskDefinition")
+                register = f"first RegisterTaskDefinition at {register:.2f} s; " if register is not None else ""
+                last = ", ".join(f"{op} {t:.2f} s" for op, t in sorted(x["last_accepted"].items(), key=lambda kv: kv[1]))
+                return f"first call at {first:.2f} s; {register}last accepted: {last}"
+
+            def unlimited(x):
+                u = x.get("unlimited")
+                if not u:
+                    return "—"
+                spawned = f" (the {n} `Popen`s: {secs(u['spawned'])})" if u.get("spawned") is not None else ""
+                return f"{secs(u['wall'])}{spawned}; {u['errors']} errors; {u['done']} of {n} done"
+
+            lines += [
+                "",
+                f"{n} services in {len(regions)} Regions ({', '.join(regions)}), {self.FLEETCMD_SCENARIOS[scenario]}:",
+                "",
+                f"| figure | one `ecstpl deploy --fleet` (one wave, every target at once) | {n} `ecstpl deploy` processes at once | fleet / processes |",
+                "|---|---|---|---|",
+                f"| wall | {secs(f['wall'])} | {secs(p['wall'])} | {ratio(f['wall'], p['wall'])} |",
+                f"| floor the buckets set (largest over Region and category of (accepted − burst) / refill) | {secs(f['floor'])} | {secs(p['floor'])} | — |",
+                f"| wall / floor (goal ≤ 1.2×) | {wall_floor(f)} | {wall_floor(p)} | — |",
+                f"| when the calls came (seconds from the start) | {timeline(f)} | {timeline(p)} | — |",
+                f"| the same deploy without any rate limit (fresh moto, no throttle, client limits raised) | {unlimited(f)} | {unlimited(p)} | — |",
+                f"| ECS calls sent (throttled ones included) | {sum(f['calls'].values())}; {sum(f['calls'].values()) / n:.2f} per target | "
+                f"{sum(p['calls'].values())}; {sum(p['calls'].values()) / n:.2f} per target | {ratio(sum(f['calls'].values()), sum(p['calls'].values()))} |",
+                f"| per target, by operation | {per_target(f)} | {per_target(p)} | — |",
+                f"| calls ECS accepted, by Region and category | {accepted(f)} | {accepted(p)} | — |",
+                f"| throttled answers | {throttled(f)} | {throttled(p)} | — |",
+                f"| errors (goal 0) | {errors(f)} | {errors(p)} | — |",
+                f"| revisions registered | {f['registrations']} | {p['registrations']} | {ratio(f['registrations'], p['registrations'])} |",
+                f"| services on a `repo:v1` revision | {f['done']} of {n} ({f['revisions_live']} revisions) | {p['done']} of {n} ({p['revisions_live']} revisions) | — |",
+            ]
+        return lines
 
 
 def main():
@@ -1404,8 +1723,14 @@ def main():
     parser.add_argument("--deploy-reps", type=int, help="deploys per tool (default 10)")
     parser.add_argument("--n", type=int, help="templates in the plan, CPU and RSS rows (default 200)")
     parser.add_argument("--sizes", help="comma-separated plan sizes for the growth rows (default 50,200,1000)")
-    parser.add_argument("--rows", default="handshake,plan,deploy,fleet", help="which rows to measure")
+    parser.add_argument("--rows", default="handshake,plan,deploy,fleet,fleetcmd", help="which rows to measure")
     parser.add_argument("--fleet-sizes", help="templates and concurrent deploys in the fleet rows (default 50,200)")
+    parser.add_argument("--fleetcmd-services", type=int, help="services in the fleetcmd row (default 100)")
+    parser.add_argument(
+        "--fleetcmd-regions",
+        default=",".join(Bench.FLEETCMD_REGIONS),
+        help="Regions the fleetcmd row spreads its services over (default %(default)s)",
+    )
     parser.add_argument("--perf", metavar="DIR", help="also record perf profiles into DIR")
     parser.add_argument("--perf-starts", type=int, default=200)
     parser.add_argument("--perf-top", type=int, default=12)
@@ -1421,6 +1746,8 @@ def main():
     args.n = args.n or (20 if quick else 200)
     sizes = [int(s) for s in (args.sizes or ("20" if quick else "50,200,1000")).split(",")]
     args.fleet_sizes = [int(s) for s in (args.fleet_sizes or ("25" if quick else "50,200")).split(",")]
+    args.fleetcmd_services = args.fleetcmd_services or (30 if quick else 100)
+    args.fleetcmd_regions = tuple(args.fleetcmd_regions.split(","))
     if args.n not in sizes:
         sizes.append(args.n)
     sizes.sort()
@@ -1456,6 +1783,8 @@ def main():
             bench.row_deploy()
         if "fleet" in rows:
             bench.row_fleet()
+        if "fleetcmd" in rows:
+            bench.row_fleetcmd()
         bench.results["machine"]["load_after"] = os.getloadavg()
         print(bench.table())
         print(
