@@ -532,11 +532,7 @@ fn throttled_registrations_are_retried_with_backoff() {
         3,
         "three throttled attempts, then success"
     );
-    let registrations = proxy
-        .calls()
-        .iter()
-        .filter(|op| *op == "RegisterTaskDefinition")
-        .count();
+    let registrations = proxy.count("RegisterTaskDefinition");
     assert_eq!(
         registrations,
         4,
