@@ -147,12 +147,7 @@ async fn the_full_loop_keeps_plans_clean_and_rolls_template_changes_out() {
     assert_eq!(status["drift"], serde_json::json!([]));
     // ecstpl deregisters nothing unless asked: the one deregistration is Terraform's, of
     // the superseded template revision.
-    let deregistrations = proxy
-        .calls()
-        .iter()
-        .filter(|c| *c == "DeregisterTaskDefinition")
-        .count();
-    assert_eq!(deregistrations, 1);
+    assert_eq!(proxy.count("DeregisterTaskDefinition"), 1);
     // Deploys change the task definition only: desiredCount is autoscaling's.
     let services = ecs
         .describe_services()

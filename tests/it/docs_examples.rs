@@ -43,12 +43,7 @@ fn examples_are_formatted() {
 fn examples_validate() {
     let moto = Moto::start();
     for terraform in terraform_binaries() {
-        let minor: u32 = terraform
-            .version
-            .split('.')
-            .nth(1)
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0);
+        let minor = terraform.minor();
         // The registry's layout splits provider, resource and data source examples into
         // fragments; together they form one configuration.
         let workspace = Workspace::new(&terraform, &moto.endpoint());

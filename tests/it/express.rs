@@ -325,7 +325,7 @@ data "ecstpl_deployed_revision" "web" {
     assert_eq!(values["images"]["Main"], "repo/web:v1", "{values:#}");
     assert_eq!(values["in_sync"], true, "{values:#}");
     assert!(
-        count(&proxy.calls(), "DescribeExpressGatewayService") >= 1,
+        proxy.count("DescribeExpressGatewayService") >= 1,
         "{:?}",
         proxy.calls()
     );
@@ -414,7 +414,7 @@ fn the_rollout_action_and_plan_time_checks_on_an_express_service() {
         "{}",
         refused.combined()
     );
-    assert_eq!(count(&proxy.calls(), "RegisterTaskDefinition"), 0);
+    assert_eq!(proxy.count("RegisterTaskDefinition"), 0);
 
     // The template, an Express service on it, and CI's deploy of the image.
     workspace.write(

@@ -278,14 +278,7 @@ fn an_interrupted_apply_leaves_no_revision_that_state_does_not_know() {
             let child = workspace.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
             // Interrupt while registrations are in flight.
             let deadline = Instant::now() + Duration::from_secs(60);
-            while proxy
-                .calls()
-                .iter()
-                .filter(|op| *op == "RegisterTaskDefinition")
-                .count()
-                < 5
-                && Instant::now() < deadline
-            {
+            while proxy.count("RegisterTaskDefinition") < 5 && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(50));
             }
             interrupt(&child, interrupts);
@@ -451,11 +444,7 @@ fn a_fleet_of_deploys_rides_out_registration_throttling() {
     assert!(failed.is_empty(), "{}", failed.join("\n"));
     // Every deploy registered once (no twin), and the throttle did bite: 30 registrations
     // against a burst of 20 make at least 10 throttled attempts.
-    let registrations = proxy
-        .calls()
-        .iter()
-        .filter(|c| c.as_str() == "RegisterTaskDefinition")
-        .count();
+    let registrations = proxy.count("RegisterTaskDefinition");
     assert!(
         proxy.injected() >= (SERVICES as u32 - 20),
         "throttled attempts: {}",

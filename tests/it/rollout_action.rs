@@ -59,14 +59,6 @@ fn one_line(output: &support::CmdOutput) -> String {
         .join(" ")
 }
 
-fn registrations(proxy: &RecordingProxy) -> usize {
-    proxy
-        .calls()
-        .iter()
-        .filter(|c| c.as_str() == "RegisterTaskDefinition")
-        .count()
-}
-
 #[test]
 fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
     let moto = Moto::start();
@@ -141,7 +133,12 @@ fn the_rollout_action_rolls_template_changes_out_keeping_cis_image() {
         "{}",
         again.combined()
     );
-    assert_eq!(registrations(&proxy), 0, "{:?}", proxy.calls());
+    assert_eq!(
+        proxy.count("RegisterTaskDefinition"),
+        0,
+        "{:?}",
+        proxy.calls()
+    );
 
     // 2. action_trigger after_update: the template change rolls out in the same apply.
     let trigger = "lifecycle {\n    action_trigger {\n      events  = [after_update]\n      actions = [action.ecstpl_rollout.web]\n    }\n  }";

@@ -303,12 +303,7 @@ async fn import_block_plans_clean_on_terraform_with_config_driven_import() {
     register_legacy(&ecs).await;
     for terraform in terraform_binaries() {
         // `import {}` blocks exist since Terraform 1.5.
-        let minor: u32 = terraform
-            .version
-            .split('.')
-            .nth(1)
-            .and_then(|m| m.parse().ok())
-            .unwrap_or(0);
+        let minor = terraform.minor();
         if minor < 5 {
             continue;
         }
@@ -532,11 +527,7 @@ fn throttled_registrations_are_retried_with_backoff() {
         3,
         "three throttled attempts, then success"
     );
-    let registrations = proxy
-        .calls()
-        .iter()
-        .filter(|op| *op == "RegisterTaskDefinition")
-        .count();
+    let registrations = proxy.count("RegisterTaskDefinition");
     assert_eq!(
         registrations,
         4,

@@ -184,11 +184,7 @@ fn twenty_five_deploys_started_at_once_all_succeed_under_ecs_rate_limits() {
             t.floor_seconds(),
         )
     });
-    let registrations = proxy
-        .calls()
-        .iter()
-        .filter(|op| *op == "RegisterTaskDefinition")
-        .count();
+    let registrations = proxy.count("RegisterTaskDefinition");
     assert_eq!(
         registrations,
         DEPLOYS

@@ -95,14 +95,6 @@ fn status_of(endpoint: &str, id: &str) -> String {
         .to_string()
 }
 
-fn registrations(proxy: &RecordingProxy) -> usize {
-    proxy
-        .calls()
-        .iter()
-        .filter(|c| *c == "RegisterTaskDefinition")
-        .count()
-}
-
 fn json_result(output: &CmdOutput) -> Json {
     serde_json::from_str(output.stdout.trim())
         .unwrap_or_else(|err| panic!("one JSON result on stdout ({err}): {}", output.combined()))
@@ -145,7 +137,12 @@ fn rollback_returns_to_what_ran_before_never_to_a_one_off_tasks_revision() {
         assert_eq!(output.code, 0, "step {step}: {}", output.combined());
     }
     // The migration and the deploy after it ran one revision: five in all, not six.
-    assert_eq!(registrations(&proxy), 5, "{:?}", proxy.calls());
+    assert_eq!(
+        proxy.count("RegisterTaskDefinition"),
+        5,
+        "{:?}",
+        proxy.calls()
+    );
     let before = live(&endpoint, "web");
     assert_eq!(image_of(&endpoint, &before), "repo/web:v5");
 
@@ -255,7 +252,12 @@ fn run_then_deploy_share_one_revision_and_a_rerun_registers_and_updates_nothing(
         json_result(&deployed)["task_definition_arn"],
         task_definition
     );
-    assert_eq!(registrations(&proxy), 1, "{:?}", proxy.calls());
+    assert_eq!(
+        proxy.count("RegisterTaskDefinition"),
+        1,
+        "{:?}",
+        proxy.calls()
+    );
 
     proxy.clear();
     let again = deploy(
@@ -273,7 +275,12 @@ fn run_then_deploy_share_one_revision_and_a_rerun_registers_and_updates_nothing(
     // A migration before the next deploy runs the live revision when nothing changed.
     let rerun = run(&endpoint, "web", &[], &["migrate"]);
     assert_eq!(rerun.code, 0, "{}", rerun.combined());
-    assert_eq!(registrations(&proxy), 0, "{:?}", proxy.calls());
+    assert_eq!(
+        proxy.count("RegisterTaskDefinition"),
+        0,
+        "{:?}",
+        proxy.calls()
+    );
 }
 
 #[test]

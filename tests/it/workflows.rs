@@ -421,12 +421,7 @@ impl Sequence<'_> {
                 let (output, result) =
                     self.start_deployment("deploy", &["--image", &format!("app={image}")], false);
                 self.expect_code(&output, 0, "the deploy after the migration");
-                let registered = self
-                    .proxy
-                    .calls()
-                    .iter()
-                    .filter(|c| *c == "RegisterTaskDefinition")
-                    .count();
+                let registered = self.proxy.count("RegisterTaskDefinition");
                 let task_definition = self
                     .proxy
                     .run_requests()

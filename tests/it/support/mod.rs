@@ -168,6 +168,18 @@ pub struct Terraform {
     pub path: PathBuf,
 }
 
+impl Terraform {
+    /// The minor version (5 for 1.5.7), for features that came in a 1.x release; 0 if the
+    /// version does not say.
+    pub fn minor(&self) -> u32 {
+        self.version
+            .split('.')
+            .nth(1)
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
 fn terraform_version(path: &Path) -> Option<String> {
     let output = Command::new(path)
         .arg("version")

@@ -399,6 +399,16 @@ impl RecordingProxy {
             .collect()
     }
 
+    /// How many requests of `operation` were received.
+    pub fn count(&self, operation: &str) -> usize {
+        let state = self.state.lock().expect("proxy state");
+        state
+            .calls
+            .iter()
+            .filter(|op| op.as_str() == operation)
+            .count()
+    }
+
     /// The access key ID of every request received, in order.
     pub fn access_keys(&self) -> Vec<String> {
         self.state.lock().expect("proxy state").access_keys.clone()
