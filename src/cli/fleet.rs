@@ -244,8 +244,10 @@ impl Observer for TargetLines {
         );
     }
     fn resume_hint(&self, target: &Target, _deployment: &str, _hook: &str) -> Option<String> {
+        // The label starts with the target's Region.
+        let region = self.label.split('/').next().unwrap_or_default();
         Some(format!(
-            "continue with `ecstpl continue --cluster {} --service {}` (add --rollback to roll back)",
+            "continue with `ecstpl --region {region} continue --cluster {} --service {}` (add --rollback to roll back)",
             target.cluster, target.service
         ))
     }
