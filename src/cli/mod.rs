@@ -285,7 +285,7 @@ pub struct DeployArgs {
 /// `--on-failure`: what a failed target of a fleet does to the rest of its wave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OnFailure {
-    /// The wave's other targets run to their end.
+    /// The wave's targets already started run to their end; no other target starts.
     Stop,
     /// The wave's other targets are rolled back: a deployment in progress is stopped with a
     /// rollback, a service already moved is pointed back at what it ran before.

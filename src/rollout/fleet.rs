@@ -62,7 +62,8 @@ pub struct Wave {
 /// What a failure in a wave does to the rest of that wave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnFailure {
-    /// The wave's other targets run to their end; no later wave starts.
+    /// The wave's targets already started run to their end; the rest of the wave and every
+    /// later wave do not start.
     Stop,
     /// The wave's other targets are stopped with a rollback (a deployment in progress) or
     /// pointed back at what they ran before (a deployment that succeeded).
@@ -311,7 +312,8 @@ async fn run_wave(
                     None,
                 );
             };
-            if on_failure == OnFailure::RollbackWave && failed.is_cancelled() {
+            // After a failure no more targets of the wave start, whatever --on-failure says.
+            if failed.is_cancelled() {
                 return (
                     Report::unstarted(
                         target,

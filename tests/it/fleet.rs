@@ -595,3 +595,55 @@ role_arn = "arn:aws:iam::123456789012:role/deploy"
         output.stdout
     );
 }
+
+#[test]
+fn after_a_failure_no_more_targets_of_the_wave_start() {
+    let fleet = Fleet::start();
+    fleet
+        .proxy
+        .deployment_scenario_for("web-us1", Scenario::FailByCircuitBreaker { steps: 1 });
+    let file = fleet.dir.path().join("serial.toml");
+    std::fs::write(
+        &file,
+        r#"
+[defaults]
+template      = "web-template"
+poll_interval = "200ms"
+cluster       = "prod"
+
+[[wave]]
+name         = "one at a time"
+max_parallel = 1
+[[wave.target]]
+region  = "us-east-1"
+service = "web-us1"
+[[wave.target]]
+region  = "us-east-1"
+service = "web-us2"
+[[wave.target]]
+region  = "eu-west-1"
+service = "web-eu2"
+"#,
+    )
+    .expect("write the fleet file");
+    let file = file.display().to_string();
+    let output = fleet.ecstpl(&[
+        "deploy",
+        "--fleet",
+        &file,
+        "--image",
+        "app=repo/app:v2",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(output.code, 4, "{}", output.combined());
+    assert_eq!(
+        results(&output),
+        vec![
+            ("web-us1".to_string(), "failed".to_string()),
+            ("web-us2".to_string(), "skipped".to_string()),
+            ("web-eu2".to_string(), "skipped".to_string()),
+        ]
+    );
+    assert_eq!(fleet.updated_services(), vec!["web-us1".to_string()]);
+}
