@@ -204,6 +204,8 @@ impl Board {
 /// The CLI's observer of one target.
 struct TargetLines {
     label: String,
+    /// The target's client: a registration nothing uses yet is taken back through it.
+    ecs: Ecs,
     board: Arc<Mutex<Board>>,
 }
 
@@ -228,9 +230,10 @@ impl Observer for TargetLines {
         self.board().line(&text);
     }
     fn registered(&mut self, revision: &aws::Revision) {
-        report::registered(
+        report::registered_in(
+            &self.ecs,
             revision.arn(),
-            format!("registered {}", revision.family_revision()),
+            format!("registered {} ({})", revision.family_revision(), self.label),
         );
     }
     fn service_updated(&mut self, service: &str, revision: &aws::Revision) {
@@ -293,9 +296,10 @@ impl Drop for Lines {
 }
 
 impl fleet::Observers for Lines {
-    fn observer(&self, label: &str) -> Box<dyn Observer> {
+    fn observer(&self, target: &FleetTarget) -> Box<dyn Observer> {
         Box::new(TargetLines {
-            label: label.to_string(),
+            label: target.label.clone(),
+            ecs: target.ecs.clone(),
             board: Arc::clone(&self.board),
         })
     }

@@ -604,10 +604,13 @@ pub async fn run(mut cli: Cli) -> ExitCode {
     };
     // Revisions registered a moment ago that nothing uses would stay ACTIVE forever: take
     // them back (bounded: a second signal, or 10 s, ends the process).
-    for arn in report::unused_registrations() {
+    for (arn, client) in report::unused_registrations() {
         let cleanup = tokio::time::timeout(
             std::time::Duration::from_secs(10),
-            ecs.deregister_task_definition(&arn),
+            client
+                .as_ref()
+                .unwrap_or(&ecs)
+                .deregister_task_definition(&arn),
         );
         tokio::select! {
             result = cleanup => match result {

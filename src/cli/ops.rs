@@ -247,7 +247,10 @@ pub(crate) async fn verify(ecs: &Ecs, args: &VerifyArgs) -> ExitCode {
 struct OneService;
 
 impl crate::rollout::fleet::Observers for OneService {
-    fn observer(&self, _label: &str) -> Box<dyn crate::rollout::Observer> {
+    fn observer(
+        &self,
+        _target: &crate::rollout::fleet::FleetTarget,
+    ) -> Box<dyn crate::rollout::Observer> {
         Box::new(Progress::new())
     }
     fn wave(&self, _name: &str, _line: &str) {}

@@ -128,7 +128,9 @@ pub(crate) async fn termination() -> Signal {
 struct Journal {
     steps: Vec<String>,
     /// Revisions this command registered that no service or task uses yet.
-    unused: Vec<String>,
+    /// With the client of its account and Region where that is not the command's own (a
+    /// fleet's target).
+    unused: Vec<(String, Option<crate::aws::Ecs>)>,
 }
 
 static JOURNAL: std::sync::Mutex<Journal> = std::sync::Mutex::new(Journal {
@@ -147,7 +149,7 @@ pub(crate) fn did(step: impl Into<String>) {
 pub(crate) fn registered(arn: &str, step: impl Into<String>) {
     if let Ok(mut journal) = JOURNAL.lock() {
         journal.steps.push(step.into());
-        journal.unused.push(arn.to_string());
+        journal.unused.push((arn.to_string(), None));
     }
 }
 
@@ -155,13 +157,21 @@ pub(crate) fn registered(arn: &str, step: impl Into<String>) {
 pub(crate) fn in_use(arn: &str, step: impl Into<String>) {
     if let Ok(mut journal) = JOURNAL.lock() {
         journal.steps.push(step.into());
-        journal.unused.retain(|unused| unused != arn);
+        journal.unused.retain(|(unused, _)| unused != arn);
     }
 }
 
 /// The registrations nothing uses, if the command was stopped between registering and using
 /// them.
-pub(crate) fn unused_registrations() -> Vec<String> {
+/// As [`registered`], in the account and Region of `ecs` (taken back through it).
+pub(crate) fn registered_in(ecs: &crate::aws::Ecs, arn: &str, step: impl Into<String>) {
+    if let Ok(mut journal) = JOURNAL.lock() {
+        journal.steps.push(step.into());
+        journal.unused.push((arn.to_string(), Some(ecs.clone())));
+    }
+}
+
+pub(crate) fn unused_registrations() -> Vec<(String, Option<crate::aws::Ecs>)> {
     JOURNAL.lock().map(|j| j.unused.clone()).unwrap_or_default()
 }
 

@@ -233,7 +233,7 @@ fn tags_key(request: &Map<String, Json>) -> String {
 
 /// Where each target reports as it goes: the front end makes one observer a target.
 pub trait Observers: Sync {
-    fn observer(&self, label: &str) -> Box<dyn Observer>;
+    fn observer(&self, target: &FleetTarget) -> Box<dyn Observer>;
     /// A wave starts (or does not).
     fn wave(&self, name: &str, line: &str);
 }
@@ -324,7 +324,7 @@ async fn run_wave(
                     None,
                 );
             }
-            let mut observer = observers.observer(&target.label);
+            let mut observer = observers.observer(target);
             let (report, ongoing) = run_target(
                 target,
                 &wave.name,
@@ -346,7 +346,7 @@ async fn run_wave(
             let target = wave.targets.iter().find(|t| t.label == report.label);
             async move {
                 if let Some(target) = target {
-                    let mut observer = observers.observer(&target.label);
+                    let mut observer = observers.observer(target);
                     roll_back_with_wave(target, report, ongoing.take(), observer.as_mut()).await;
                 }
             }

@@ -647,3 +647,56 @@ service = "web-eu2"
     );
     assert_eq!(fleet.updated_services(), vec!["web-us1".to_string()]);
 }
+
+#[test]
+fn stopped_before_any_service_uses_it_a_registration_in_another_region_is_taken_back() {
+    let fleet = Fleet::start();
+    fleet.proxy.inject(crate::support::proxy::Fault::Latency {
+        operation: Some("UpdateService".into()),
+        delay: std::time::Duration::from_secs(5),
+    });
+    let file = fleet.file();
+    // The command's own Region is us-east-1; the canary registers in eu-west-1.
+    let child = crate::support::ecstpl_command(
+        &fleet.endpoint(),
+        &["deploy", "--fleet", &file, "--image", "app=repo/app:v2"],
+    )
+    .stderr(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .expect("start ecstpl");
+    // Registered, and waiting on UpdateService: stop it there.
+    let waited = (0..100).find(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        fleet.registrations(EU) == 1
+    });
+    assert!(waited.is_some(), "the canary never registered");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let output = CmdOutput::from(child.wait_with_output().expect("wait for ecstpl"));
+    assert_eq!(output.code, 143, "{}", output.combined());
+    assert!(
+        output.stderr.contains("which nothing used"),
+        "{}",
+        output.stderr
+    );
+    let (_, listed) = ecs_call_in(
+        &fleet.endpoint(),
+        EU,
+        "ListTaskDefinitions",
+        &json!({"familyPrefix": "web", "status": "ACTIVE"}),
+    );
+    let left: Vec<&str> = listed["taskDefinitionArns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .filter(|arn| arn.contains("task-definition/web:"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "unused revisions left in eu-west-1: {left:?}"
+    );
+}
