@@ -17,7 +17,7 @@ use crate::cli::fleet_file::{self, FleetFile, TargetSpec};
 use crate::cli::report::{self, ExitCode, Failure, err, out};
 use crate::cli::{DeployArgs, DiffArgs, OnFailure, Output, RollbackArgs, StatusArgs, WaitArgs};
 use crate::rollout::fleet::{self, Action, FleetTarget, Report, Wave};
-use crate::rollout::{Observer, RenderInput, Target, Wait};
+use crate::rollout::{Observer, RenderInput, RolloutError, Target, Verdict, Wait};
 
 /// How long concurrent reads are gathered before one call answers them all.
 const GATHER_WINDOW: Duration = Duration::from_millis(100);
@@ -350,19 +350,6 @@ async fn waves(
     Ok(waves)
 }
 
-/// How bad an exit code is, to pick the one a fleet command exits with (as
-/// [`crate::rollout::Verdict::severity`]).
-fn severity(code: ExitCode) -> u8 {
-    match code {
-        ExitCode::Success | ExitCode::Differs => 0,
-        ExitCode::BadInput => 1,
-        ExitCode::Aws => 2,
-        ExitCode::Timeout => 3,
-        ExitCode::RolloutFailed | ExitCode::Task(_) => 4,
-        ExitCode::Interrupted(_) => 5,
-    }
-}
-
 fn on_failure(flag: OnFailure) -> fleet::OnFailure {
     match flag {
         OnFailure::Stop => fleet::OnFailure::Stop,
@@ -657,9 +644,9 @@ pub(crate) async fn status(base: &Settings, args: &StatusArgs, file: &FleetFile)
             match status_row(&ecs, &target, template.as_deref()).await {
                 Ok(mut row) => {
                     row.label = label;
-                    (row, ExitCode::Success)
+                    (row, Verdict::Success)
                 }
-                Err(Failure(code, message)) => (
+                Err(failure) => (
                     StatusRow {
                         label,
                         live: "-".into(),
@@ -668,22 +655,23 @@ pub(crate) async fn status(base: &Settings, args: &StatusArgs, file: &FleetFile)
                         in_sync: false,
                         drift: 0,
                         deployment: "-".into(),
-                        problem: Some(message),
+                        problem: Some(failure.to_string()),
                     },
-                    code,
+                    failure.verdict(),
                 ),
             }
         }
     }))
     .await;
-    let worst = rows
-        .iter()
-        .map(|(_, code)| *code)
-        .max_by_key(|code| severity(*code))
-        .unwrap_or(ExitCode::Success);
+    let worst = ExitCode::from(
+        rows.iter()
+            .map(|(_, verdict)| *verdict)
+            .max_by_key(|verdict| verdict.severity())
+            .unwrap_or(Verdict::Success),
+    );
     let out_of_sync = rows
         .iter()
-        .filter(|(row, code)| *code == ExitCode::Success && (!row.in_sync || row.drift > 0))
+        .filter(|(row, verdict)| *verdict == Verdict::Success && (!row.in_sync || row.drift > 0))
         .count();
     let code = if worst != ExitCode::Success {
         worst
@@ -695,10 +683,10 @@ pub(crate) async fn status(base: &Settings, args: &StatusArgs, file: &FleetFile)
     match args.output {
         Output::Json => out(json!({
             "exit_code": code.code(),
-            "targets": rows.iter().map(|(row, code)| json!({
+            "targets": rows.iter().map(|(row, verdict)| json!({
                 "target": row.label, "live": row.live, "template": row.template,
                 "latest_template": row.latest, "in_sync": row.in_sync, "hand_edits": row.drift,
-                "deployment": row.deployment, "exit_code": code.code(), "problem": row.problem,
+                "deployment": row.deployment, "exit_code": ExitCode::from(*verdict).code(), "problem": row.problem,
             })).collect::<Vec<_>>(),
         })),
         Output::Text => {
@@ -740,7 +728,7 @@ async fn status_row(
     ecs: &Ecs,
     target: &Target,
     template: Option<&str>,
-) -> Result<StatusRow, Failure> {
+) -> Result<StatusRow, RolloutError> {
     let live = crate::rollout::live_reported(ecs, target).await?;
     let family = crate::rollout::template_family(template, &live.revision).ok();
     let latest = match &family {
@@ -751,21 +739,9 @@ async fn status_row(
         .as_ref()
         .is_some_and(|latest| aws::in_sync(&live.revision, latest));
     let rendered_from = live.revision.rendered_from();
-    let drift = match (&rendered_from, live.revision.is_template()) {
-        (Some(from), false) => match ecs.describe_task_definition(from).await? {
-            Some(template) => crate::taskdef::hand_edits(
-                &template.task_definition,
-                &live.revision.task_definition,
-                live.revision
-                    .tags
-                    .get(aws::contract::TAG_DIGEST)
-                    .map(String::as_str),
-            )
-            .len(),
-            None => 0,
-        },
-        _ => 0,
-    };
+    let drift = crate::rollout::hand_edits(ecs, &live.revision)
+        .await?
+        .map_or(0, |edits| edits.len());
     let deployment = match ecs
         .ongoing_deployment(&target.cluster, &target.service)
         .await
@@ -825,7 +801,7 @@ pub(crate) async fn diff(base: &Settings, args: &DiffArgs, file: &FleetFile) -> 
         (label, rendered)
     }))
     .await;
-    let mut worst = ExitCode::Success;
+    let mut worst = Verdict::Success;
     let mut changed = 0;
     for (label, rendered) in diffs {
         match rendered {
@@ -845,15 +821,14 @@ pub(crate) async fn diff(base: &Settings, args: &DiffArgs, file: &FleetFile) -> 
             }
             Err(failure) => {
                 err(format!("ecstpl: error: {label}: {failure}"));
-                let code = ExitCode::from(failure.verdict());
-                if severity(code) > severity(worst) {
-                    worst = code;
+                if failure.verdict().severity() > worst.severity() {
+                    worst = failure.verdict();
                 }
             }
         }
     }
-    if worst != ExitCode::Success {
-        return worst;
+    if worst != Verdict::Success {
+        return ExitCode::from(worst);
     }
     if args.exit_code && changed > 0 {
         ExitCode::Differs

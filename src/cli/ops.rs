@@ -433,17 +433,7 @@ pub(crate) async fn status(ecs: &Ecs, args: &StatusArgs) -> ExitCode {
             None => (None, Some("the live revision names no template (pass --template)".to_string())),
         };
         let in_sync = latest.as_ref().is_some_and(|latest| aws::in_sync(&live.revision, latest));
-        let drift = match (&rendered_from, live.revision.is_template()) {
-            (Some(from), false) => match ecs.describe_task_definition(from).await? {
-                Some(template) => taskdef::hand_edits(
-                    &template.task_definition,
-                    &live.revision.task_definition,
-                    live.revision.tags.get(aws::contract::TAG_DIGEST).map(String::as_str),
-                ),
-                None => Vec::new(),
-            },
-            _ => Vec::new(),
-        };
+        let drift = crate::rollout::hand_edits(ecs, &live.revision).await?.unwrap_or_default();
         let rollout = live.service.primary().and_then(|d| d.rollout_state.clone()).unwrap_or_else(|| "UNKNOWN".into());
         let images = taskdef::images(&live.revision.task_definition);
         // The deployment in progress, where the endpoint has the service deployments API.

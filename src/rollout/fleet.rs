@@ -3,7 +3,7 @@
 //! Targets in the same account and Region whose render is the same share one registered
 //! revision; a target that already runs what it would get is left alone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -191,11 +191,16 @@ impl Registrations {
         F: FnOnce() -> Fut,
         Fut: Future<Output = std::result::Result<(Revision, bool), RolloutError>>,
     {
+        let tags = request
+            .get("tags")
+            .and_then(Json::as_array)
+            .map(|tags| crate::aws::tags_from_json(tags))
+            .unwrap_or_default();
         let key = format!(
-            "{}\n{}",
+            "{}\n{}\n{tags:?}",
             ecs.place(),
-            Json::Object(taskdef::normalize_task_definition(request))
-        ) + &tags_key(request);
+            taskdef::definition_digest(request)
+        );
         let cell = {
             let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(cells.entry(key).or_default())
@@ -211,24 +216,6 @@ impl Registrations {
             .clone();
         Ok((revision, mine))
     }
-}
-
-fn tags_key(request: &Map<String, Json>) -> String {
-    let tags: BTreeMap<String, String> = request
-        .get("tags")
-        .and_then(Json::as_array)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|t| {
-                    Some((
-                        t.get("key")?.as_str()?.to_string(),
-                        t.get("value")?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    format!("{tags:?}")
 }
 
 /// Where each target reports as it goes: the front end makes one observer a target.

@@ -297,6 +297,25 @@ pub(crate) async fn latest_template(ecs: &Ecs, family: &str) -> Result<Revision,
     })
 }
 
+/// What was edited by hand in `live` against the template revision it was rendered from
+/// (an overlay ecstpl applied is not an edit: its digest says so). None when there is nothing
+/// to compare with: `live` names no template, is a template, or its template is gone.
+pub(crate) async fn hand_edits(
+    ecs: &Ecs,
+    live: &Revision,
+) -> Result<Option<Vec<String>>, AwsError> {
+    let Some(from) = live.rendered_from().filter(|_| !live.is_template()) else {
+        return Ok(None);
+    };
+    Ok(ecs.describe_task_definition(&from).await?.map(|template| {
+        taskdef::hand_edits(
+            &template.task_definition,
+            &live.task_definition,
+            live.tags.get(aws::contract::TAG_DIGEST).map(String::as_str),
+        )
+    }))
+}
+
 /// What a deploy registers, and from what.
 pub(crate) struct Rendered {
     pub(crate) live: Live,
