@@ -324,12 +324,29 @@ async fn waves(
 ) -> Result<Vec<Wave>, Failure> {
     let mut clients = Clients::new(base);
     let mut waves = Vec::new();
+    // The file check compares Regions as written; here a target without one has the
+    // command's, and two targets that still name one service would race for it.
+    let mut services: HashMap<(String, String, String), usize> = HashMap::new();
     for wave in &file.waves {
         let mut targets = Vec::new();
         for spec in &wave.targets {
             let ecs = clients.client(spec).await.map_err(|problem| {
                 crate::cli::report::bad(format!("{}: {problem}", file.path.display()))
             })?;
+            let service = (
+                ecs.place().to_string(),
+                fleet_file::short_name(&spec.cluster).to_string(),
+                fleet_file::short_name(&spec.service).to_string(),
+            );
+            if let Some(first) = services.insert(service, spec.line) {
+                return Err(crate::cli::report::bad(format!(
+                    "{}:{}: the service {:?} of cluster {:?} is already a target at line {first} (a target without a region is in the command's Region): a fleet lists each service once",
+                    file.path.display(),
+                    spec.line,
+                    spec.service,
+                    spec.cluster,
+                )));
+            }
             targets.push(FleetTarget {
                 label: label(spec, base),
                 ecs,

@@ -233,12 +233,24 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<FleetFile, String> {
                 );
                 continue;
             };
+            if let (Some(region), Some(arn_region)) = (&keys.region, arn_region(&cluster))
+                && region != arn_region
+            {
+                problems.at_line(
+                    line,
+                    format!(
+                        "cluster {cluster:?} is in {arn_region}, but the target's region is {region}"
+                    ),
+                );
+            }
             let identity = (
-                keys.region.clone(),
+                keys.region
+                    .clone()
+                    .or_else(|| arn_region(&cluster).map(str::to_string)),
                 keys.profile.clone(),
                 keys.role_arn.clone(),
-                cluster.clone(),
-                service.clone(),
+                short_name(&cluster).to_string(),
+                short_name(&service).to_string(),
             );
             if let Some(first) = services.get(&identity) {
                 problems.at_line(
@@ -289,8 +301,9 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<FleetFile, String> {
     }
 }
 
-/// What makes two targets the same service: region, profile, role ARN, cluster, service (as
-/// written: a cluster named once by name and once by ARN is not recognised).
+/// What makes two targets the same service: region, profile, role ARN, cluster, service (a
+/// cluster or service by name, an ARN by its last part; a target without a region is compared
+/// again once the command's Region is known).
 type ServiceKey = (
     Option<String>,
     Option<String>,
@@ -298,6 +311,24 @@ type ServiceKey = (
     String,
     String,
 );
+
+/// The name in a cluster or service ARN (`arn:…:cluster/NAME`, `arn:…:service/CLUSTER/NAME`,
+/// `arn:…:service/NAME`); anything else as it is. ECS takes either form.
+pub(crate) fn short_name(id: &str) -> &str {
+    if id.starts_with("arn:") {
+        id.rsplit('/').next().unwrap_or(id)
+    } else {
+        id
+    }
+}
+
+/// The Region an ARN names (its fourth field), if `id` is an ARN that names one.
+fn arn_region(id: &str) -> Option<&str> {
+    id.strip_prefix("arn:")?
+        .split(':')
+        .nth(2)
+        .filter(|region| !region.is_empty())
+}
 
 /// The problems found so far, each with its line; all are reported at once.
 struct Problems<'a> {
@@ -992,6 +1023,31 @@ profile = "eu"
             "{TARGET}profile = \"a\"\n{}profile = \"b\"\n",
             &TARGET[9..]
         ));
+    }
+
+    #[test]
+    fn a_cluster_or_service_by_arn_is_the_same_as_by_name() {
+        let text = "[[wave]]\n[[wave.target]]\nregion = \"eu-west-1\"\ncluster = \"prod\"\nservice = \"web\"\n[[wave.target]]\ncluster = \"arn:aws:ecs:eu-west-1:123456789012:cluster/prod\"\nservice = \"arn:aws:ecs:eu-west-1:123456789012:service/prod/web\"\n";
+        assert_eq!(
+            refused(text),
+            "fleet.toml:6: the service \"arn:aws:ecs:eu-west-1:123456789012:service/prod/web\" of cluster \"arn:aws:ecs:eu-west-1:123456789012:cluster/prod\" is already a target at line 2 (same region and credentials): a fleet lists each service once"
+        );
+        // A service ARN of the old form (service/NAME) names the same service.
+        let text = "[[wave]]\n[[wave.target]]\nregion = \"eu-west-1\"\ncluster = \"prod\"\nservice = \"web\"\n[[wave.target]]\nregion = \"eu-west-1\"\ncluster = \"prod\"\nservice = \"arn:aws:ecs:eu-west-1:123456789012:service/web\"\n";
+        assert!(refused(text).starts_with("fleet.toml:6: the service"));
+        // The same name in a cluster of another Region is another service.
+        accepted(
+            "[[wave]]\n[[wave.target]]\nregion = \"eu-west-1\"\ncluster = \"prod\"\nservice = \"web\"\n[[wave.target]]\ncluster = \"arn:aws:ecs:us-east-1:123456789012:cluster/prod\"\nservice = \"web\"\n",
+        );
+    }
+
+    #[test]
+    fn refuses_a_cluster_arn_of_another_region_than_the_target() {
+        let text = "[[wave]]\n[[wave.target]]\nregion = \"eu-west-1\"\ncluster = \"arn:aws:ecs:us-east-1:123456789012:cluster/prod\"\nservice = \"web\"\n";
+        assert_eq!(
+            refused(text),
+            "fleet.toml:2: cluster \"arn:aws:ecs:us-east-1:123456789012:cluster/prod\" is in us-east-1, but the target's region is eu-west-1"
+        );
     }
 
     #[test]

@@ -452,6 +452,24 @@ fn a_bad_fleet_file_is_refused_with_its_line_before_any_call() {
             );
         }
     }
+    // One service twice: by name in the command's Region (AWS_REGION here), then by ARN with
+    // that Region written out. Two rollouts of one service would race for it.
+    let path = fleet.dir.path().join("twice.toml");
+    std::fs::write(
+        &path,
+        "[[wave]]\n[[wave.target]]\ncluster = \"prod\"\nservice = \"web-us1\"\n[[wave]]\n[[wave.target]]\nregion = \"us-east-1\"\ncluster = \"arn:aws:ecs:us-east-1:123456789012:cluster/prod\"\nservice = \"web-us1\"\n",
+    )
+    .expect("write");
+    let path = path.display().to_string();
+    for command in ["deploy", "rollback"] {
+        let output = fleet.ecstpl(&[command, "--fleet", &path]);
+        assert_eq!(output.code, 2, "{command}: {}", output.combined());
+        assert!(
+            output.stderr.contains("twice.toml:6:") && output.stderr.contains("line 2"),
+            "{command}: the message names neither line: {}",
+            output.stderr
+        );
+    }
     assert!(fleet.proxy.calls().is_empty(), "{:?}", fleet.proxy.calls());
     assert!(!Path::new(&fleet.file()).is_dir());
 }
