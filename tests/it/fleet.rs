@@ -36,19 +36,14 @@ service = "web-us1"
 [[wave.target]]
 region  = "us-east-1"
 cluster = "prod"
-service = "web-us2"
+service = "web"
 [[wave.target]]
 region  = "eu-west-1"
 cluster = "prod"
-service = "web-eu2"
+service = "web"
 "#;
 
-const SERVICES: [(&str, &str); 4] = [
-    (EU, "web-eu"),
-    (US, "web-us1"),
-    (US, "web-us2"),
-    (EU, "web-eu2"),
-];
+const SERVICES: [(&str, &str); 4] = [(EU, "web-eu"), (US, "web-us1"), (US, "web"), (EU, "web")];
 
 struct Fleet {
     _moto: Moto,
@@ -287,7 +282,7 @@ fn rollback_wave_rolls_back_the_rest_of_a_failed_wave() {
     let fleet = Fleet::start();
     let first = fleet.deploy(&["--image", "app=repo/app:v2"]);
     assert_eq!(first.code, 0, "{}", first.combined());
-    // In the second wave web-us1 fails; web-us2 and web-eu2 would succeed, more slowly.
+    // In the second wave web-us1 fails; web (in both Regions) would succeed, more slowly.
     fleet
         .proxy
         .deployment_scenario(Scenario::Succeed { steps: 12 });
@@ -310,14 +305,8 @@ fn rollback_wave_rolls_back_the_rest_of_a_failed_wave() {
         vec![
             ("web-eu".to_string(), "deployed".to_string()),
             ("web-us1".to_string(), "failed".to_string()),
-            (
-                "web-us2".to_string(),
-                "rolled back with its wave".to_string()
-            ),
-            (
-                "web-eu2".to_string(),
-                "rolled back with its wave".to_string()
-            ),
+            ("web".to_string(), "rolled back with its wave".to_string()),
+            ("web".to_string(), "rolled back with its wave".to_string()),
         ],
         "{}",
         output.combined()
@@ -637,10 +626,10 @@ region  = "us-east-1"
 service = "web-us1"
 [[wave.target]]
 region  = "us-east-1"
-service = "web-us2"
+service = "web"
 [[wave.target]]
 region  = "eu-west-1"
-service = "web-eu2"
+service = "web"
 "#,
     )
     .expect("write the fleet file");
@@ -659,8 +648,8 @@ service = "web-eu2"
         results(&output),
         vec![
             ("web-us1".to_string(), "failed".to_string()),
-            ("web-us2".to_string(), "skipped".to_string()),
-            ("web-eu2".to_string(), "skipped".to_string()),
+            ("web".to_string(), "skipped".to_string()),
+            ("web".to_string(), "skipped".to_string()),
         ]
     );
     assert_eq!(fleet.updated_services(), vec!["web-us1".to_string()]);

@@ -134,3 +134,83 @@ async fn rollouts_complete_or_roll_back() {
     );
     assert_eq!(second.task_definition(), Some(arns[0].as_str()));
 }
+
+/// ECS tells services apart by Region and cluster, not by name alone (a service ARN is
+/// `arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`; service names are unique within a
+/// cluster, CreateService in the API reference): three services called `web` deploy and report
+/// their own revisions and deployments.
+#[test]
+fn the_simulator_tells_services_of_one_name_apart_by_region_and_cluster() {
+    use crate::support::deployments::Scenario;
+    use crate::support::{bootstrap_service_in, ecs_call_in};
+    use serde_json::json;
+    let moto = Moto::start();
+    let proxy = RecordingProxy::start(&moto.endpoint());
+    proxy.deployment_scenario(Scenario::Succeed { steps: 1 });
+    let endpoint = proxy.endpoint();
+    let places = [
+        ("us-east-1", "prod", "v1"),
+        ("eu-west-1", "prod", "v2"),
+        ("us-east-1", "staging", "v3"),
+    ];
+    for (region, cluster, _) in places {
+        bootstrap_service_in(&endpoint, region, cluster, "web", "web-template", "web");
+    }
+    let mut revisions = Vec::new();
+    for (region, cluster, tag) in places {
+        let (status, registered) = ecs_call_in(
+            &endpoint,
+            region,
+            "RegisterTaskDefinition",
+            &json!({"family": "web", "memory": "512",
+                    "containerDefinitions": [{"name": "app", "image": format!("repo/app:{tag}")}]}),
+        );
+        assert_eq!(status, 200, "{registered}");
+        let arn = registered["taskDefinition"]["taskDefinitionArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let (status, updated) = ecs_call_in(
+            &endpoint,
+            region,
+            "UpdateService",
+            &json!({"cluster": cluster, "service": "web", "taskDefinition": arn}),
+        );
+        assert_eq!(status, 200, "{updated}");
+        revisions.push(arn);
+    }
+    for ((region, cluster, _), revision) in places.iter().zip(&revisions) {
+        // Observed a few times, each deployment runs to its end.
+        let mut service = json!(null);
+        for _ in 0..4 {
+            let (_, described) = ecs_call_in(
+                &endpoint,
+                region,
+                "DescribeServices",
+                &json!({"cluster": cluster, "services": ["web"]}),
+            );
+            service = described["services"][0].clone();
+        }
+        assert_eq!(
+            service["taskDefinition"].as_str(),
+            Some(revision.as_str()),
+            "{region}/{cluster}/web: {service}"
+        );
+        let (_, listed) = ecs_call_in(
+            &endpoint,
+            region,
+            "ListServiceDeployments",
+            &json!({"cluster": cluster, "service": "web"}),
+        );
+        let deployments = listed["serviceDeployments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(deployments.len(), 1, "{region}/{cluster}/web: {listed}");
+        assert_eq!(
+            deployments[0]["serviceArn"].as_str(),
+            service["serviceArn"].as_str(),
+            "{region}/{cluster}/web: {listed}"
+        );
+    }
+}

@@ -136,7 +136,9 @@ struct Deployment {
 
 #[derive(Clone, Debug)]
 struct Service {
+    /// Also its key: ECS tells services apart by Region, account, cluster and name.
     arn: String,
+    name: String,
     cluster_arn: String,
     /// The deployment configuration as CreateService/UpdateService last set it.
     configuration: Value,
@@ -168,9 +170,10 @@ pub struct Simulator {
     /// False: the endpoint predates the service deployment API (answers it as unknown).
     pub api_available: bool,
     pub scenario: Scenario,
-    /// Scenarios of single services, over `scenario`.
+    /// Scenarios of single services by name (in any cluster and Region), over `scenario`.
     pub per_service: HashMap<String, Scenario>,
     pub task_outcome: TaskOutcome,
+    /// By service ARN.
     services: HashMap<String, Service>,
     deployments: HashMap<String, Deployment>,
     /// Service revision ARN → task definition ARN.
@@ -191,6 +194,18 @@ fn now() -> f64 {
 
 fn service_name(value: &str) -> String {
     value.rsplit('/').next().unwrap_or(value).to_string()
+}
+
+/// The Region an ARN names.
+fn arn_region(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:")?.split(':').nth(2)
+}
+
+/// The cluster a service ARN of the long form (`service/CLUSTER/NAME`) names.
+fn arn_cluster(arn: &str) -> Option<&str> {
+    let resource = arn.strip_prefix("arn:")?.split(':').nth(4)?;
+    let parts: Vec<&str> = resource.split('/').collect();
+    (parts.len() == 3).then(|| parts[1])
 }
 
 /// An AWS JSON 1.1 error answer.
@@ -304,13 +319,15 @@ impl Simulator {
             self.revisions
                 .insert(revision.clone(), task_definition.to_string());
         }
+        let arn = service["serviceArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         self.services.insert(
-            name.to_string(),
+            arn.clone(),
             Service {
-                arn: service["serviceArn"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
+                arn,
+                name: name.to_string(),
                 cluster_arn: service["clusterArn"]
                     .as_str()
                     .unwrap_or_default()
@@ -330,12 +347,14 @@ impl Simulator {
         self.record_service(&response["service"], request);
     }
 
-    /// UpdateService went through: a new deployment of the service starts. Returns its ARN.
-    pub fn updated(&mut self, request: &Value) -> Option<String> {
+    /// UpdateService of the service `service_arn` (as ECS answered it) went through: a new
+    /// deployment of the service starts. Returns its ARN.
+    pub fn updated(&mut self, service_arn: &str, request: &Value) -> Option<String> {
         let task_definition = request["taskDefinition"].as_str()?.to_string();
-        let name = service_name(request["service"].as_str()?);
+        let key = service_arn.to_string();
         let id = self.id();
-        let service = self.services.get_mut(&name)?;
+        let service = self.services.get_mut(&key)?;
+        let name = service.name.clone();
         if request["deploymentConfiguration"].is_object() {
             service.configuration = request["deploymentConfiguration"].clone();
         }
@@ -352,7 +371,7 @@ impl Simulator {
         let configuration = service.configuration.clone();
         let deployment = Deployment {
             arn: arn.clone(),
-            service: name.clone(),
+            service: key.clone(),
             status: "PENDING",
             status_reason: None,
             stages: Self::stages(&configuration),
@@ -413,20 +432,26 @@ impl Simulator {
             "ecs-svc/{}",
             deployment.arn.rsplit('/').next().unwrap_or_default()
         );
-        let cluster = self
+        let (cluster, name) = self
             .services
             .get(&deployment.service)
             .map(|s| {
-                s.cluster_arn
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("default")
-                    .to_string()
+                (
+                    s.cluster_arn
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("default")
+                        .to_string(),
+                    s.name.clone(),
+                )
             })
-            .unwrap_or_else(|| "default".into());
+            .unwrap_or_else(|| ("default".into(), service_name(&deployment.service)));
+        let region = arn_region(&deployment.service)
+            .unwrap_or("us-east-1")
+            .to_string();
         for outcome in self.failing_tasks.clone() {
             let id = self.id();
-            let arn = format!("arn:aws:ecs:us-east-1:123456789012:task/{cluster}/{id:032x}");
+            let arn = format!("arn:aws:ecs:{region}:123456789012:task/{cluster}/{id:032x}");
             self.tasks.insert(
                 arn.clone(),
                 Task {
@@ -438,7 +463,7 @@ impl Simulator {
                     // Seen stopped at once.
                     observations: 3,
                     created_at: now(),
-                    group: Some(format!("service:{}", deployment.service)),
+                    group: Some(format!("service:{name}")),
                     started_by: Some(started_by.clone()),
                 },
             );
@@ -447,15 +472,13 @@ impl Simulator {
             service.events.push((
                 now(),
                 format!(
-                    "(service {}) (deployment {started_by}) deployment failed: tasks failed to start.",
-                    deployment.service
+                    "(service {name}) (deployment {started_by}) deployment failed: tasks failed to start."
                 ),
             ));
             service.events.push((
                 now(),
                 format!(
-                    "(service {}) rolling back to deployment {}.",
-                    deployment.service,
+                    "(service {name}) rolling back to deployment {}.",
                     deployment
                         .source_revision
                         .as_deref()
@@ -635,21 +658,45 @@ impl Simulator {
         }
     }
 
-    /// The service's ARN and cluster ARN, when the simulator knows the service.
-    pub fn service_arns(&self, name: &str) -> Option<(String, String)> {
-        let service = self.services.get(name)?;
+    /// The key of the service a request names: `service` by ARN, or by name in `cluster` (by
+    /// name or ARN) and `region` when given. None when no service, or more than one, fits.
+    fn find(&self, region: Option<&str>, cluster: Option<&str>, service: &str) -> Option<String> {
+        if self.services.contains_key(service) {
+            return Some(service.to_string());
+        }
+        let region = region.or_else(|| arn_region(service));
+        let cluster = cluster.or_else(|| arn_cluster(service)).map(service_name);
+        let name = service_name(service);
+        let mut found = self.services.values().filter(|s| {
+            s.name == name
+                && cluster
+                    .as_ref()
+                    .is_none_or(|c| service_name(&s.cluster_arn) == *c)
+                && region.is_none_or(|r| arn_region(&s.arn) == Some(r))
+        });
+        let first = found.next()?;
+        found.next().is_none().then(|| first.arn.clone())
+    }
+
+    /// The service's ARN and cluster ARN, when the simulator knows the service (by ARN, or by
+    /// a name no other service has).
+    pub fn service_arns(&self, service: &str) -> Option<(String, String)> {
+        let service = self.services.get(&self.find(None, None, service)?)?;
         Some((service.arn.clone(), service.cluster_arn.clone()))
     }
 
     /// The service revisions the service runs tasks of, as (service revision ARN, task
     /// definition ARN, created at), oldest first: the last successful one, and while a
     /// deployment is under way (or rolling back) its target too.
-    pub fn active_revisions(&self, name: &str) -> Vec<(String, String, f64)> {
-        let Some(service) = self.services.get(name) else {
+    pub fn active_revisions(&self, service: &str) -> Vec<(String, String, f64)> {
+        let Some(key) = self.find(None, None, service) else {
+            return Vec::new();
+        };
+        let Some(service) = self.services.get(&key) else {
             return Vec::new();
         };
         let mut active = Vec::new();
-        let latest = self.latest_of(name);
+        let latest = self.latest_of(&key);
         if let Some(current) = &service.current_revision {
             let at = latest.map_or(0.0, |d| d.created_at - 1.0);
             active.push((current.clone(), self.task_definition_of(current), at));
@@ -675,11 +722,12 @@ impl Simulator {
     }
 
     /// The newest deployment of the service, if any.
-    pub fn latest_deployment(&self, name: &str) -> Option<String> {
-        self.latest_of(name).map(|d| d.arn.clone())
+    pub fn latest_deployment(&self, service: &str) -> Option<String> {
+        self.latest_of(&self.find(None, None, service)?)
+            .map(|d| d.arn.clone())
     }
 
-    /// The service's deployment ECS is working on (the newest), if any.
+    /// The service's deployment ECS is working on (the newest), if any; `service` is its key.
     fn latest_of(&self, service: &str) -> Option<&Deployment> {
         self.services
             .get(service)?
@@ -695,7 +743,7 @@ impl Simulator {
     /// What DescribeServices reports of a service's deployments, after an observation. Sets
     /// `taskDefinition`, `deployments[]` and (with the API) `currentServiceDeployment`.
     pub fn describe_service(&mut self, service: &mut Value) {
-        let Some(name) = service["serviceName"].as_str().map(str::to_string) else {
+        let Some(name) = service["serviceArn"].as_str().map(str::to_string) else {
             return;
         };
         if let Some(arn) = self.latest_of(&name).map(|d| d.arn.clone()) {
@@ -904,7 +952,13 @@ impl Simulator {
 
     /// Answers the service deployment and task APIs, which moto does not serve. None: not one
     /// of them (forward to the emulator).
-    pub fn answer(&mut self, operation: &str, request: &Value) -> Option<(u16, Value)> {
+    /// `region`: the Region the request was signed for.
+    pub fn answer(
+        &mut self,
+        operation: &str,
+        region: &str,
+        request: &Value,
+    ) -> Option<(u16, Value)> {
         let deployment_api = matches!(
             operation,
             "ListServiceDeployments"
@@ -923,13 +977,17 @@ impl Simulator {
         }
         Some(match operation {
             "ListServiceDeployments" => {
-                let name = service_name(request["service"].as_str().unwrap_or_default());
+                let key = self.find(
+                    Some(region),
+                    Some(request["cluster"].as_str().unwrap_or("default")),
+                    request["service"].as_str().unwrap_or_default(),
+                );
                 let statuses: Vec<&str> = request["status"]
                     .as_array()
                     .map(|s| s.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
                 let after = request["createdAt"]["after"].as_f64().unwrap_or(0.0);
-                let Some(service) = self.services.get(&name) else {
+                let Some(service) = key.and_then(|key| self.services.get(&key)) else {
                     return Some(error(400, "ServiceNotFoundException", "Service not found."));
                 };
                 let briefs: Vec<Value> = service

@@ -150,7 +150,7 @@ impl Express {
             .unwrap_or(task_definition_arn)
             .to_string();
         let (service_arn, cluster_arn) = simulator.service_arns(&name).unwrap_or_default();
-        simulator.updated(&json!({"service": service_arn, "taskDefinition": resolved}));
+        simulator.updated(&service_arn, &json!({"taskDefinition": resolved}));
         let target = simulator
             .active_revisions(&name)
             .into_iter()

@@ -688,7 +688,7 @@ async fn handle(
                     state
                         .express
                         .answer(simulator, &operation, &request_json, checked.as_ref())
-                        .or_else(|| simulator.answer(&operation, &request_json))
+                        .or_else(|| simulator.answer(&operation, &region, &request_json))
                 })
             };
             if let Some((status, answer)) = answered {
@@ -837,7 +837,11 @@ fn simulate(
             Ok(None)
         }
         "UpdateService" => {
-            let started = simulator.updated(request);
+            let service_arn = response["service"]["serviceArn"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let started = simulator.updated(&service_arn, request);
             if simulator.api_available
                 && let Some(arn) = started
             {
