@@ -68,9 +68,6 @@ family="$(trim "${INPUT_FAMILY:-}")"
 [ -z "$family" ] || args+=(--family "$family")
 
 verify="$(trim "${INPUT_VERIFY:-}" | tr '[:upper:]' '[:lower:]')"
-if [ -n "$fleet" ] && [ -n "$verify" ] && [ "$verify" != false ]; then
-  invalid verify "not with fleet: run ecstpl verify for a service of each account and Region first"
-fi
 case "$verify" in
   "" | false) ;;
   true) args+=(--verify) ;;

@@ -445,7 +445,16 @@ pub(crate) async fn deploy(base: &Settings, args: &DeployArgs, file: &FleetFile)
         Ok(waves) => waves,
         Err(Failure(code, message)) => return report::fail(code, &message),
     };
-    let reports = fleet::run(waves, on_failure(args.on_failure), &Lines::of(file)).await;
+    let verification = args.verify.map(|mode| fleet::Verification {
+        strict: mode == crate::cli::VerifyMode::Strict,
+    });
+    let reports = fleet::run(
+        waves,
+        on_failure(args.on_failure),
+        verification,
+        &Lines::of(file),
+    )
+    .await;
     finish("deploy", &reports, args.wait.output)
 }
 
@@ -455,7 +464,7 @@ pub(crate) async fn rollback(base: &Settings, args: &RollbackArgs, file: &FleetF
         Ok(waves) => waves,
         Err(Failure(code, message)) => return report::fail(code, &message),
     };
-    let reports = fleet::run(waves, on_failure(args.on_failure), &Lines::of(file)).await;
+    let reports = fleet::run(waves, on_failure(args.on_failure), None, &Lines::of(file)).await;
     finish("rollback", &reports, args.wait.output)
 }
 

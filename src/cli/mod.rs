@@ -269,7 +269,8 @@ pub struct DeployArgs {
     pub allow_template_images: bool,
     /// Before registering, check what the revision needs at run time, as `ecstpl verify`
     /// does; anything missing stops the deploy (exit 2) with nothing registered.
-    /// `--verify strict`: a check the credentials may not make stops it too.
+    /// `--verify strict`: a check the credentials may not make stops it too. With --fleet,
+    /// every target is checked in its own account and Region before the first wave starts.
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "on", value_name = "MODE")]
     pub verify: Option<VerifyMode>,
     /// Deploy an existing revision as it is (FAMILY:REVISION or ARN): nothing is rendered or
@@ -431,9 +432,6 @@ fn check_flags(command: &Command) -> Result<(), String> {
         }
         Command::Deploy(args) if fleet && args.prune_keep.is_some() => {
             return Err("--prune-keep cannot be combined with --fleet: prune each service's family with its own deploy".into());
-        }
-        Command::Deploy(args) if fleet && args.verify.is_some() => {
-            return Err("--verify cannot be combined with --fleet: run ecstpl verify for a service of each account and Region first".into());
         }
         Command::Deploy(args) if !fleet && args.on_failure != OnFailure::Stop => {
             return Err("--on-failure works with --fleet only".into());

@@ -186,21 +186,9 @@ async fn verified(
         )
     })?;
     let findings = crate::rollout::verify::verify(&verifier, definition).await?;
-    let failing = crate::rollout::verify::failures(&findings, strict);
-    let failure = (!failing.is_empty()).then(|| {
-        let lines: Vec<String> = failing.iter().map(|f| f.line()).collect();
-        bad(format!(
-            "{} of {} run-time references {}; nothing was registered:\n  {}",
-            failing.len(),
-            findings.len(),
-            if strict {
-                "are missing or could not be checked"
-            } else {
-                "are missing"
-            },
-            lines.join("\n  ")
-        ))
-    });
+    let failure =
+        crate::rollout::verify::failure_message(&findings, strict, "nothing was registered")
+            .map(bad);
     Ok((findings, failure))
 }
 
@@ -274,7 +262,7 @@ async fn deploy_revision(ecs: &Ecs, args: &DeployArgs, id: &str) -> ExitCode {
             },
         }],
     };
-    let reports = fleet::run(vec![wave], fleet::OnFailure::Stop, &OneService).await;
+    let reports = fleet::run(vec![wave], fleet::OnFailure::Stop, None, &OneService).await;
     let Some(done) = reports.first() else {
         return report::fail(ExitCode::Aws, "the deploy ended without a result");
     };

@@ -1,7 +1,9 @@
 //! Many services as one operation: waves run in order, the targets of a wave in parallel (up
 //! to its limit); a failure stops the waves after it, and can roll back the rest of its wave.
 //! Targets in the same account and Region whose render is the same share one registered
-//! revision; a target that already runs what it would get is left alone.
+//! revision; a target that already runs what it would get is left alone. Asked to, every
+//! target's revision is checked for what it needs at run time before anything is registered
+//! anywhere.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::{Ecs, Revision};
 use crate::rollout::follow::{self, Expect, Followed};
+use crate::rollout::verify::Finding;
 use crate::rollout::{
     Observer, RenderInput, RolloutError, Target, Verdict, Wait, launch_with, live,
     point_service_at, refuse_other_controllers, refused,
@@ -225,12 +228,27 @@ pub trait Observers: Sync {
     fn wave(&self, name: &str, line: &str);
 }
 
+/// Check what every rendered revision needs at run time before the first wave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// A reference the credentials may not check fails it too.
+    pub strict: bool,
+}
+
 /// Runs the waves in order; returns a report for every target of every wave, in file order.
+/// With `verification`, a target whose revision misses something it needs at run time stops
+/// the fleet before any wave starts.
 pub async fn run(
     waves: Vec<Wave>,
     on_failure: OnFailure,
+    verification: Option<Verification>,
     observers: &dyn Observers,
 ) -> Vec<Report> {
+    if let Some(verification) = verification
+        && let Some(reports) = verify_all(&waves, verification, observers).await
+    {
+        return reports;
+    }
     let registrations = Registrations::default();
     let mut reports: Vec<Report> = Vec::new();
     let mut stopped: Option<String> = None;
@@ -279,6 +297,103 @@ pub async fn run(
         reports.extend(wave_reports);
     }
     reports
+}
+
+/// Renders every target that renders and checks what its revision needs in the target's own
+/// account and Region, all targets at once, before anything is registered. Targets with the
+/// same place and render are checked once. None: every check passed; else a report for every
+/// target (those that failed, and the others not started).
+async fn verify_all(
+    waves: &[Wave],
+    verification: Verification,
+    observers: &dyn Observers,
+) -> Option<Vec<Report>> {
+    let checked: Mutex<HashMap<String, Arc<OnceCell<Vec<Finding>>>>> = Mutex::default();
+    let checked = &checked;
+    let checks = waves.iter().flat_map(|wave| {
+        wave.targets.iter().map(move |target| async move {
+            let Action::Render(input) = &target.what else {
+                return None;
+            };
+            let since = Instant::now();
+            let mut observer = observers.observer(target);
+            let outcome = verify_target(target, input, verification, checked).await;
+            match outcome {
+                Ok(count) => {
+                    observer.line(&format!("verified {count} run-time references"));
+                    None
+                }
+                Err(failure) => Some(Report::failed(target, &wave.name, failure, since)),
+            }
+        })
+    });
+    let failed: Vec<Option<Report>> = join_all(checks).await;
+    if failed.iter().all(Option::is_none) {
+        return None;
+    }
+    let why = format!(
+        "verification failed ({})",
+        failed
+            .iter()
+            .flatten()
+            .map(|r| r.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut failed = failed.into_iter();
+    let reports = waves
+        .iter()
+        .flat_map(|wave| wave.targets.iter().map(move |target| (wave, target)))
+        .map(|(wave, target)| {
+            failed.next().flatten().unwrap_or_else(|| {
+                Report::unstarted(
+                    target,
+                    &wave.name,
+                    Result::NotStarted,
+                    &format!("not started: {why}"),
+                )
+            })
+        })
+        .collect();
+    Some(reports)
+}
+
+/// The number of run-time references the target's revision has, all there; else why not.
+async fn verify_target(
+    target: &FleetTarget,
+    input: &RenderInput,
+    verification: Verification,
+    checked: &Mutex<HashMap<String, Arc<OnceCell<Vec<Finding>>>>>,
+) -> std::result::Result<usize, RolloutError> {
+    let ecs = &target.ecs;
+    let rendered = crate::rollout::render_request(ecs, input).await?;
+    // Only a revision that would be registered needs checking: not the placeholder.
+    crate::rollout::refuse_template_images(&rendered)?;
+    let key = format!(
+        "{}\n{}",
+        ecs.place(),
+        taskdef::definition_digest(&rendered.request)
+    );
+    let cell = {
+        let mut cells = checked.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(cells.entry(key).or_default())
+    };
+    let findings = cell
+        .get_or_try_init(|| async {
+            let verifier = ecs.verifier().ok_or_else(|| {
+                refused("verification needs the AWS settings of a connected client")
+            })?;
+            crate::rollout::verify::verify(&verifier, &rendered.request).await
+        })
+        .await?;
+    match crate::rollout::verify::failure_message(
+        findings,
+        verification.strict,
+        "nothing was registered in any account or Region",
+    ) {
+        None => Ok(findings.len()),
+        Some(message) => Err(refused(message)),
+    }
 }
 
 async fn run_wave(

@@ -48,6 +48,27 @@ pub fn failures(findings: &[Finding], strict: bool) -> Vec<&Finding> {
         .collect()
 }
 
+/// Why `findings` fail a verification (None: they do not): how many failed, what
+/// `consequence` says was done about it, then each failing finding on its own line.
+pub fn failure_message(findings: &[Finding], strict: bool, consequence: &str) -> Option<String> {
+    let failing = failures(findings, strict);
+    if failing.is_empty() {
+        return None;
+    }
+    let lines: Vec<String> = failing.iter().map(|f| f.line()).collect();
+    Some(format!(
+        "{} of {} run-time references {}; {consequence}:\n  {}",
+        failing.len(),
+        findings.len(),
+        if strict {
+            "are missing or could not be checked"
+        } else {
+            "are missing"
+        },
+        lines.join("\n  ")
+    ))
+}
+
 /// Asks about every run-time reference of `definition`, in field order.
 pub(crate) async fn verify(
     verifier: &Verifier,

@@ -707,3 +707,98 @@ fn stopped_before_any_service_uses_it_a_registration_in_another_region_is_taken_
         "unused revisions left in eu-west-1: {left:?}"
     );
 }
+
+/// `--verify` checks every target's revision in its own account and Region before the first
+/// wave: a parameter the second wave's Region lacks stops the fleet before the canary, with
+/// nothing registered or updated anywhere; once it exists there, the same command deploys.
+#[test]
+fn verify_checks_every_target_in_its_region_before_the_first_wave() {
+    use crate::support::aws_json_call_in;
+    let fleet = Fleet::start();
+    let overlay = fleet.dir.path().join("secrets.json");
+    std::fs::write(
+        &overlay,
+        r#"{"executionRoleArn": "arn:aws:iam::123456789012:role/web-execution",
+            "containerDefinitions": [{"name": "app", "secrets": [{"name": "DB_PASSWORD", "valueFrom": "/prod/db/password"}]}]}"#,
+    )
+    .expect("write the overlay");
+    // IAM is global: the role is there for every target.
+    let created = crate::verify::iam(
+        &fleet.endpoint(),
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", "web-execution"),
+            ("AssumeRolePolicyDocument", crate::verify::TRUST_ECS),
+        ],
+    );
+    assert!(created.contains("<RoleName>"), "{created}");
+    let overlay = overlay.display().to_string();
+    let put_parameter = |region: &str| {
+        let (status, body) = aws_json_call_in(
+            &fleet.endpoint(),
+            region,
+            "ssm",
+            "AmazonSSM.PutParameter",
+            &json!({"Name": "/prod/db/password", "Value": "s3cr3t-value", "Type": "SecureString"}),
+        );
+        assert_eq!(status, 200, "{body}");
+    };
+    // Only the canary's Region has the parameter.
+    put_parameter(EU);
+    fleet.proxy.clear();
+    let args = [
+        "--image",
+        "app=repo/app:v2",
+        "--overlay",
+        overlay.as_str(),
+        "--verify",
+    ];
+    let refused = fleet.deploy(&args);
+    assert_eq!(refused.code, 2, "{}", refused.combined());
+    assert_eq!(
+        results(&refused),
+        vec![
+            ("web-eu".to_string(), "not started".to_string()),
+            ("web-us1".to_string(), "failed".to_string()),
+            ("web".to_string(), "failed".to_string()),
+            ("web".to_string(), "not started".to_string()),
+        ],
+        "{}",
+        refused.combined()
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("SSM parameter /prod/db/password does not exist"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(fleet.registrations(EU) + fleet.registrations(US), 0);
+    assert!(fleet.updated_services().is_empty());
+    // Asked once per Region and render: the two us-east-1 targets share one check.
+    let asked = |region: &str| {
+        fleet
+            .proxy
+            .requests("GetParameter")
+            .iter()
+            .filter(|r| r.region == region)
+            .count()
+    };
+    assert_eq!((asked(EU), asked(US)), (1, 1));
+    // Without --verify the canary would have gone first; with the parameter everywhere the
+    // same command deploys every target.
+    put_parameter(US);
+    let deployed = fleet.deploy(&args);
+    assert_eq!(deployed.code, 0, "{}", deployed.combined());
+    assert!(
+        results(&deployed)
+            .iter()
+            .all(|(_, result)| result == "deployed"),
+        "{}",
+        deployed.combined()
+    );
+    assert_eq!((fleet.registrations(EU), fleet.registrations(US)), (1, 1));
+    for (region, service) in SERVICES {
+        assert_eq!(fleet.live_image(region, service), "repo/app:v2");
+    }
+}

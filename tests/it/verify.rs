@@ -10,10 +10,10 @@ use serde_json::{Value as Json, json};
 
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web";
 const SECRET_NAME: &str = "prod/api-key";
-const TRUST_ECS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+pub(crate) const TRUST_ECS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// One IAM query-protocol call, returning the XML answer.
-fn iam(endpoint: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn iam(endpoint: &str, params: &[(&str, &str)]) -> String {
     let mut body = String::from("Version=2010-05-08");
     for (key, value) in params {
         body.push_str(&format!("&{key}={}", encode(value)));
