@@ -233,10 +233,41 @@ pub struct RenderInput {
 pub(crate) struct Live {
     pub(crate) service: Service,
     pub(crate) revision: Revision,
+    /// The newest ACTIVE revision of the live revision's family, when the read learned it.
+    pub(crate) newest_of_family: Option<Revision>,
 }
 
 pub(crate) async fn live(ecs: &Ecs, target: &Target) -> Result<Live, RolloutError> {
     live_with(ecs, target, false).await
+}
+
+/// As [`live`], with the newest revision of the live one's family when that costs no call more
+/// (a deploy's twin check and its template then need no call of their own).
+async fn live_and_newest(ecs: &Ecs, target: &Target) -> Result<Live, RolloutError> {
+    let service = service_of(ecs, target).await?;
+    let arn = service.live_task_definition().to_string();
+    let (revision, newest_of_family) = ecs.describe_task_definition_and_newest(&arn).await?;
+    let revision = revision
+        .ok_or_else(|| refused(format!("the service runs {arn}, which cannot be described")))?;
+    Ok(Live {
+        service,
+        revision,
+        newest_of_family,
+    })
+}
+
+async fn service_of(ecs: &Ecs, target: &Target) -> Result<Service, RolloutError> {
+    match ecs.describe_service(&target.cluster, &target.service).await {
+        Err(err) if err.code() == Some("ClusterNotFoundException") => {
+            Err(refused(format!("cluster {:?} not found", target.cluster)))
+        }
+        other => other?.ok_or_else(|| {
+            refused(format!(
+                "service {:?} not found in cluster {:?}",
+                target.service, target.cluster
+            ))
+        }),
+    }
 }
 
 /// As [`live`], with the revision as the service's own API reports it: for an Express service,
@@ -246,18 +277,7 @@ pub(crate) async fn live_reported(ecs: &Ecs, target: &Target) -> Result<Live, Ro
 }
 
 async fn live_with(ecs: &Ecs, target: &Target, reported: bool) -> Result<Live, RolloutError> {
-    let service = match ecs.describe_service(&target.cluster, &target.service).await {
-        Err(err) if err.code() == Some("ClusterNotFoundException") => {
-            return Err(refused(format!("cluster {:?} not found", target.cluster)));
-        }
-        other => other?,
-    }
-    .ok_or_else(|| {
-        refused(format!(
-            "service {:?} not found in cluster {:?}",
-            target.service, target.cluster
-        ))
-    })?;
+    let service = service_of(ecs, target).await?;
     let arn = if reported {
         express::reported_task_definition(ecs, &service).await?
     } else {
@@ -267,7 +287,11 @@ async fn live_with(ecs: &Ecs, target: &Target, reported: bool) -> Result<Live, R
         .describe_task_definition(&arn)
         .await?
         .ok_or_else(|| refused(format!("the service runs {arn}, which cannot be described")))?;
-    Ok(Live { service, revision })
+    Ok(Live {
+        service,
+        revision,
+        newest_of_family: None,
+    })
 }
 
 /// The template family: the flag, else the live revision's `ecstpl:template` tag, else the
@@ -334,9 +358,14 @@ pub(crate) async fn render_request(
     ecs: &Ecs,
     input: &RenderInput,
 ) -> Result<Rendered, RolloutError> {
-    let live = live(ecs, &input.target).await?;
+    let live = live_and_newest(ecs, &input.target).await?;
     let family = template_family(input.template.as_deref(), &live.revision)?;
-    let template = latest_template(ecs, &family).await?;
+    // The first deploy after bootstrap runs the template itself: its family's newest ACTIVE
+    // template revision was read with it (what latest_template would read).
+    let template = match &live.newest_of_family {
+        Some(newest) if newest.family() == family && newest.is_template() => newest.clone(),
+        _ => latest_template(ecs, &family).await?,
+    };
     let deploy_family = input
         .family
         .clone()
@@ -473,7 +502,15 @@ pub(crate) async fn register_or_reuse(
     rendered: &Rendered,
     observer: &mut dyn Observer,
 ) -> Result<(Revision, bool), RolloutError> {
-    if let Some(twin) = ecs.find_twin(&rendered.request).await? {
+    // In the common case the live revision is its family's newest, read with it: no call.
+    let family = rendered.request.get("family").and_then(Json::as_str);
+    let twin = match &rendered.live.newest_of_family {
+        Some(newest) if Some(newest.family()) == family => newest
+            .is_registration_of(&rendered.request)
+            .then(|| newest.clone()),
+        _ => ecs.find_twin(&rendered.request).await?,
+    };
+    if let Some(twin) = twin {
         observer.line(&format!(
             "reusing {}: it is this render of template {}, registered before",
             twin.family_revision(),

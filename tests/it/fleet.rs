@@ -402,6 +402,36 @@ fn plain_deploy_rerun_with_the_same_images_registers_nothing() {
     ];
     let first = fleet.ecstpl(&args);
     assert_eq!(first.code, 0, "{}", first.combined());
+    // Five calls to get a deployment going, the least ECS's API allows with a check for a
+    // twin: the service; the revision it runs, which after bootstrap is the template, read as
+    // its family's newest; the deploy family's newest (a twin to reuse: none yet); the
+    // registration; the update.
+    let started = |calls: Vec<String>| -> Vec<String> {
+        let end = calls
+            .iter()
+            .position(|c| c == "UpdateService")
+            .map_or(calls.len(), |i| i + 1);
+        calls[..end].to_vec()
+    };
+    let five = [
+        "DescribeServices",
+        "DescribeTaskDefinition",
+        "DescribeTaskDefinition",
+        "RegisterTaskDefinition",
+        "UpdateService",
+    ];
+    assert_eq!(started(fleet.proxy.calls_in(US)), five);
+    // Once the service runs a deployed revision, that revision is its family's newest: read
+    // as such, it is also the twin check; the template is the other read.
+    fleet.proxy.clear();
+    let mut next = args;
+    next[8] = "app=repo/app:v3";
+    let v3 = fleet.ecstpl(&next);
+    assert_eq!(v3.code, 0, "{}", v3.combined());
+    assert_eq!(started(fleet.proxy.calls_in(US)), five);
+    fleet.proxy.clear();
+    let first = fleet.ecstpl(&args);
+    assert_eq!(first.code, 0, "{}", first.combined());
     assert_eq!(fleet.registrations(US), 1);
     fleet.proxy.clear();
     let again = fleet.ecstpl(&args);
