@@ -2,7 +2,7 @@
 //! that ask for a service (DescribeServices, per cluster) or a service deployment
 //! (DescribeServiceDeployments) within a short window are answered by one call of up to the
 //! API's maximum (10 services, 20 deployment ARNs); revisions by full ARN are immutable, so
-//! each is described once.
+//! each is described once, and a family's newest revision is read once per command.
 //!
 //! The window also lines polls up: followers answered by the same call sleep the same poll
 //! interval and ask again together, so a wave of N deployments costs ⌈N/20⌉ calls a poll.
@@ -143,6 +143,7 @@ pub(crate) struct Batches {
     services: Arc<Gather<Service>>,
     deployments: Arc<Gather<ServiceDeployment>>,
     revisions: Memo,
+    newest: Memo,
     templates: Memo,
 }
 
@@ -165,6 +166,7 @@ impl Batches {
             services: Arc::new(Gather::new(window, SERVICES_PER_CALL)),
             deployments: Arc::new(Gather::new(window, DEPLOYMENTS_PER_CALL)),
             revisions: Mutex::new(HashMap::new()),
+            newest: Mutex::new(HashMap::new()),
             templates: Mutex::new(HashMap::new()),
         }
     }
@@ -203,6 +205,25 @@ impl Batches {
     ) -> Result<Option<Revision>, AwsError> {
         cell(&self.revisions, arn)
             .get_or_try_init(|| ecs.describe_task_definition_now(arn))
+            .await
+            .cloned()
+    }
+
+    /// The family's newest ACTIVE revision, read once. A revision the command registers itself
+    /// is not seen, and need not be: targets with the same render share one registration.
+    pub(crate) async fn newest(
+        &self,
+        ecs: &Ecs,
+        family: &str,
+    ) -> Result<Option<Revision>, AwsError> {
+        cell(&self.newest, family)
+            .get_or_try_init(|| async {
+                Ok::<_, AwsError>(
+                    ecs.describe_task_definition_now(family)
+                        .await?
+                        .filter(Revision::is_active),
+                )
+            })
             .await
             .cloned()
     }

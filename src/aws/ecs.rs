@@ -417,24 +417,31 @@ impl Ecs {
         }
     }
 
-    /// The revision `arn` names, and its family's newest ACTIVE revision when that was learned
-    /// on the way: one call when the two are the same, as they are unless a later revision was
-    /// registered or `arn` was deregistered. A client with batched reads describes the ARN
-    /// (once per command) and learns nothing of the family.
+    /// The family's newest ACTIVE revision: ECS describes a bare family as its latest ACTIVE
+    /// revision (emulators may answer with an INACTIVE one, which is not that). Read once per
+    /// command by a client with batched reads.
+    pub async fn newest_of_family(&self, family: &str) -> Result<Option<Revision>, AwsError> {
+        match &self.batches {
+            Some(batches) => batches.newest(self, family).await,
+            None => Ok(self
+                .describe_task_definition_now(family)
+                .await?
+                .filter(Revision::is_active)),
+        }
+    }
+
+    /// The revision `arn` names, and its family's newest ACTIVE revision: one call when the two
+    /// are the same, as they are unless a later revision was registered or `arn` was
+    /// deregistered.
     pub async fn describe_task_definition_and_newest(
         &self,
         arn: &str,
     ) -> Result<(Option<Revision>, Option<Revision>), AwsError> {
         let family = match parse_task_definition_arn(arn) {
-            Some((family, _)) if self.batches.is_none() && arn.starts_with("arn:") => family,
+            Some((family, _)) if arn.starts_with("arn:") => family,
             _ => return Ok((self.describe_task_definition(arn).await?, None)),
         };
-        // A bare family describes as its latest ACTIVE revision (emulators may answer with an
-        // INACTIVE one, which is not the newest ACTIVE).
-        let newest = self
-            .describe_task_definition(family)
-            .await?
-            .filter(Revision::is_active);
+        let newest = self.newest_of_family(family).await?;
         match newest {
             Some(newest) if newest.arn() == arn => Ok((Some(newest.clone()), Some(newest))),
             newest => Ok((self.describe_task_definition(arn).await?, newest)),

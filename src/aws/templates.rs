@@ -72,10 +72,8 @@ impl Ecs {
         &self,
         family: &str,
     ) -> Result<Option<Revision>, AwsError> {
-        // ECS describes a bare family as its latest ACTIVE revision: one call when that one is
-        // the template (emulators may answer with an INACTIVE one; then list).
-        if let Some(latest) = self.describe_task_definition(family).await?
-            && latest.is_active()
+        // One call when the family's newest ACTIVE revision is the template; else list.
+        if let Some(latest) = self.newest_of_family(family).await?
             && latest.is_template()
             && latest.family() == family
         {

@@ -175,6 +175,24 @@ fn a_fleet_deploys_wave_by_wave_registering_once_per_region_and_a_rerun_does_not
             .map(|(_, s)| (s.to_string(), "deployed".to_string()))
             .collect::<Vec<_>>()
     );
+    // Task definitions are read once per Region and family, whatever the number of targets
+    // and waves: the template family's newest (the template, which every service runs after
+    // bootstrap) and the deploy family's newest (a twin to reuse: none yet).
+    for region in [EU, US] {
+        let reads: Vec<String> = fleet
+            .proxy
+            .requests("DescribeTaskDefinition")
+            .iter()
+            .filter(|r| r.region == region)
+            .map(|r| {
+                r.body["taskDefinition"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(reads, ["web-template", "web"], "{region}");
+    }
     for (region, service) in SERVICES {
         assert_eq!(
             fleet.live_image(region, service),
