@@ -147,11 +147,15 @@ pub(crate) struct Batches {
     templates: Memo,
 }
 
-type Memo = Mutex<HashMap<String, Arc<OnceCell<Option<Revision>>>>>;
+type Memo = Cells<Option<Revision>>;
 
-fn cell(memo: &Memo, key: &str) -> Arc<OnceCell<Option<Revision>>> {
-    let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
-    Arc::clone(memo.entry(key.to_string()).or_default())
+/// Values computed at most once per key by whichever task asks first; the others wait for it.
+pub(crate) type Cells<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
+
+/// The cell of `key`, made empty on first use.
+pub(crate) fn cell<T>(cells: &Cells<T>, key: &str) -> Arc<OnceCell<T>> {
+    let mut cells = cells.lock().unwrap_or_else(|e| e.into_inner());
+    Arc::clone(cells.entry(key.to_string()).or_default())
 }
 
 impl std::fmt::Debug for Batches {

@@ -5,16 +5,15 @@
 //! target's revision is checked for what it needs at run time before anything is registered
 //! anywhere.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use serde_json::{Map, Value as Json};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use crate::aws::batch::{Cells, cell};
 use crate::aws::{Ecs, Revision};
 use crate::rollout::follow::{self, Expect, Followed};
 use crate::rollout::verify::Finding;
@@ -178,7 +177,7 @@ pub fn worst(reports: &[Report]) -> Verdict {
 /// Registrations shared by targets of the same account and Region with the same render.
 #[derive(Default)]
 pub(crate) struct Registrations {
-    cells: Mutex<HashMap<String, Arc<OnceCell<Revision>>>>,
+    cells: Cells<Revision>,
 }
 
 impl Registrations {
@@ -204,10 +203,7 @@ impl Registrations {
             ecs.place(),
             taskdef::definition_digest(request)
         );
-        let cell = {
-            let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(cells.entry(key).or_default())
-        };
+        let cell = cell(&self.cells, &key);
         let mut mine = false;
         let revision = cell
             .get_or_try_init(|| async {
@@ -308,7 +304,7 @@ async fn verify_all(
     verification: Verification,
     observers: &dyn Observers,
 ) -> Option<Vec<Report>> {
-    let checked: Mutex<HashMap<String, Arc<OnceCell<Vec<Finding>>>>> = Mutex::default();
+    let checked: Cells<Vec<Finding>> = Cells::default();
     let checked = &checked;
     let checks = waves.iter().flat_map(|wave| {
         wave.targets.iter().map(move |target| async move {
@@ -363,7 +359,7 @@ async fn verify_target(
     target: &FleetTarget,
     input: &RenderInput,
     verification: Verification,
-    checked: &Mutex<HashMap<String, Arc<OnceCell<Vec<Finding>>>>>,
+    checked: &Cells<Vec<Finding>>,
 ) -> std::result::Result<usize, RolloutError> {
     let ecs = &target.ecs;
     let rendered = crate::rollout::render_request(ecs, input).await?;
@@ -374,10 +370,7 @@ async fn verify_target(
         ecs.place(),
         taskdef::definition_digest(&rendered.request)
     );
-    let cell = {
-        let mut cells = checked.lock().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(cells.entry(key).or_default())
-    };
+    let cell = cell(checked, &key);
     let findings = cell
         .get_or_try_init(|| async {
             let verifier = ecs.verifier().ok_or_else(|| {
